@@ -1,0 +1,173 @@
+// tcpx/basic_stack.hpp — tcpx::stack: a device, a clock and a table of connections,
+// glued. Users include <tcpx/stack.hpp>, which brings this and every policy.
+//
+// Have open: RFC 9293 §3.9.1 (the user interface), §3.10 (event processing: the stack
+// does §3.10.7.1 CLOSED and §3.10.7.2 LISTEN, the connection the rest), RFC 6528
+// (ISNs), RFC 6056 (ephemeral ports), RFC 6191 (reopening from TIME-WAIT).
+//
+// Single-threaded and non-blocking: every call returns at once. poll() does the work
+// — takes in received packets, fires due timers, sends what may be sent — and
+// returns when it next needs to run, so the caller can sleep exactly until then.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+#include <tcpx/cc/reno.hpp>
+#include <tcpx/concepts.hpp>
+#include <tcpx/config.hpp>
+#include <tcpx/counters.hpp>
+#include <tcpx/detail/deadline_heap.hpp>
+#include <tcpx/error.hpp>
+#include <tcpx/socket.hpp>
+#include <tcpx/tcp/chunk_pool.hpp>
+#include <tcpx/tcp/connection.hpp>
+#include <tcpx/tcp/isn.hpp>
+#include <tcpx/time.hpp>
+#include <tcpx/wire/ipv4.hpp>
+
+namespace tcpx {
+
+/// A TCP/IP stack.
+///   Device             models tcpx::device (concepts.hpp): moves IPv4 packets
+///   Clock              models tcpx::clock: tells the time
+///   CongestionControl  models tcpx::congestion_control; cc::reno (RFC 5681) unless named
+template <device Device, clock Clock, congestion_control CongestionControl = cc::reno>
+class stack {
+public:
+    using connection_type = tcp::connection<CongestionControl>;
+
+    /// `cfg.mss == 0` is resolved here from the device MTU.
+    stack(Device device, Clock clock, config cfg = {});
+    stack(const stack&) = delete;
+    stack& operator=(const stack&) = delete;
+
+    // ---- opening ----
+    /// Listens on `port` with an accept queue of `backlog` connections (at most
+    /// config::max_listen_backlog). errc::address_in_use if the port is listened on.
+    tcpx::listener listen(std::uint16_t port, std::size_t backlog, std::error_code& ec);
+    /// The next connection that completed its handshake on `l`; errc::would_block if none.
+    tcpx::socket accept(tcpx::listener l, std::error_code& ec);
+    /// Stops listening; connections waiting in the accept queue are reset.
+    std::error_code close(tcpx::listener l);
+    /// Opens a connection to remote:port from an ephemeral port; the SYN leaves at the
+    /// next poll(). The socket becomes writable once ESTABLISHED.
+    tcpx::socket connect(wire::ipv4_address remote, std::uint16_t port, std::error_code& ec);
+
+    // ---- data ----
+    /// Queues what fits of `data`; returns how much. errc::would_block if nothing fit.
+    std::size_t send(tcpx::socket s, std::span<const std::uint8_t> data, std::error_code& ec);
+    /// Copies received bytes; errc::end_of_stream after the peer closed, would_block if none yet.
+    std::size_t receive(tcpx::socket s, std::span<std::uint8_t> out, std::error_code& ec);
+
+    // ---- closing ----
+    /// Closes the sending side (a FIN follows the data); reading goes on (half-close).
+    std::error_code shutdown(tcpx::socket s);
+    /// Gives the socket up: the connection closes gracefully in the background (or is
+    /// reset if unread data is left, RFC 2525 §2.17); the handle goes stale at once.
+    std::error_code close(tcpx::socket s);
+    /// Resets the connection (RFC 9293 §3.10.5); the handle goes stale at once.
+    std::error_code abort(tcpx::socket s);
+
+    // ---- queries (a stale handle answers false / CLOSED / errc::bad_handle) ----
+    bool readable(tcpx::socket s) const;    ///< receive() would not say would_block
+    bool writable(tcpx::socket s) const;    ///< send() would take at least one byte
+    bool peer_closed(tcpx::socket s) const; ///< the peer's FIN arrived
+    tcp::state state(tcpx::socket s) const;
+    std::error_code error(tcpx::socket s) const;  ///< why the connection ended, if it did
+    const connection_type* connection(tcpx::socket s) const;  ///< for statistics; nullptr if stale
+    std::error_code set_nodelay(tcpx::socket s, bool on);
+    std::error_code set_keepalive(tcpx::socket s, bool on);
+
+    // ---- running ----
+    /// Takes in pending packets, fires due timers, sends what may be sent. Returns the
+    /// time of the next thing to do (now, if packets are still waiting).
+    instant poll();
+
+    Device& device() noexcept { return device_; }
+    Clock& clock() noexcept { return clock_; }
+    const config& configuration() const noexcept { return cfg_; }
+    const stack_counters& counters() const noexcept { return counters_; }
+    const tcp::chunk_pool& pool() const noexcept { return pool_; }
+    /// Connections in the table, in every state (TIME-WAIT and unaccepted included).
+    std::size_t connection_count() const noexcept { return table_.size(); }
+
+private:
+    static constexpr std::uint32_t none = UINT32_MAX;
+
+    struct slot {
+        connection_type conn;
+        std::uint32_t generation = 0;
+        std::uint32_t listener = none;    ///< the listener that made it, until accepted
+        std::uint32_t next_queued = none; ///< accept-queue link
+        bool in_use = false;
+        bool user_owned = false;          ///< a live handle refers to it
+        bool queued = false;              ///< in its listener's accept queue
+        bool half_open = false;           ///< counted against config::max_half_open
+        bool dirty = false;               ///< in dirty_: has work for the output pass
+    };
+    struct listener_slot {
+        std::uint16_t port = 0;
+        std::uint32_t generation = 0;
+        std::size_t backlog = 0;
+        std::size_t queued = 0;
+        std::uint32_t head = none;
+        std::uint32_t tail = none;
+        bool in_use = false;
+    };
+
+    // input (impl/stack_input.ipp)
+    void on_packet(std::span<const std::uint8_t> packet, instant now);
+    void on_tcp(const wire::ipv4_view& ip, tcp::segment& seg, instant now);
+    void on_listen(const wire::ipv4_view& ip, const tcp::segment& seg, std::uint32_t l, instant now);
+    void after_input(std::uint32_t index, tcp::state before, instant now);
+    void drop(drop_reason r) noexcept { ++counters_.drops[static_cast<std::size_t>(r)]; }
+
+    // output (impl/stack_output.ipp)
+    void flush(std::uint32_t index, instant now);
+    bool transmit(std::uint32_t index, const tcp::outgoing& out, instant now);
+    void send_reset(wire::ipv4_address to, const wire::tcp_header& rst, instant now);
+    void mark_dirty(std::uint32_t index);
+
+    // table (impl/stack_table.ipp)
+    static std::uint64_t key_of(wire::ipv4_address remote, std::uint16_t remote_port, std::uint16_t local_port) noexcept
+    {
+        return std::uint64_t{remote.value} << 32 | std::uint64_t{remote_port} << 16 | local_port;
+    }
+    static std::uint64_t key_of(const tcp::four_tuple& t) noexcept
+    {
+        return key_of(t.remote_address, t.remote_port, t.local_port);
+    }
+    std::uint32_t allocate_slot();
+    void reclaim(std::uint32_t index);
+    void enqueue_accepted(std::uint32_t index, instant now);
+    slot* find(tcpx::socket s) noexcept;
+    const slot* find(tcpx::socket s) const noexcept;
+    tcp::context context_at(instant now) noexcept { return tcp::context{pool_, cfg_, now}; }
+
+    [[no_unique_address]] Device device_;
+    [[no_unique_address]] Clock clock_;
+    config cfg_;
+    tcp::chunk_pool pool_;
+    tcp::isn_generator isn_;
+    std::vector<slot> slots_;
+    std::vector<std::uint32_t> free_slots_;
+    std::unordered_map<std::uint64_t, std::uint32_t> table_;  ///< 4-tuple -> slot (O(1))
+    std::vector<listener_slot> listeners_;
+    std::unordered_map<std::uint16_t, std::uint32_t> listening_;  ///< port -> listener
+    detail::deadline_heap timers_;
+    std::vector<std::uint32_t> dirty_;
+    std::size_t half_open_ = 0;
+    std::uint16_t next_ephemeral_ = 0;
+    stack_counters counters_;
+};
+
+}  // namespace tcpx
+
+#include <tcpx/impl/stack_api.ipp>
+#include <tcpx/impl/stack_input.ipp>
+#include <tcpx/impl/stack_output.ipp>

@@ -1,0 +1,87 @@
+// tcpx/config.hpp — every runtime knob of a stack, in one struct, with its default
+// and the rule it comes from. Compile-time choices (device, clock, congestion
+// control) are template parameters of tcpx::stack instead.
+//
+// Buffer sizes are limits, not allocations: data lives in chunks drawn on demand from
+// one stack-wide pool of at most `pool_bytes` (DESIGN.md "Memory and time").
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include <tcpx/time.hpp>
+#include <tcpx/wire/ipv4.hpp>
+
+namespace tcpx {
+
+struct config {
+    // -- addressing --
+    /// The stack's own IPv4 address; segments to any other address are dropped.
+    wire::ipv4_address address{10, 0, 0, 1};
+    /// RFC 6335 §6 dynamic range, from which connect() picks local ports.
+    std::uint16_t ephemeral_port_first = 49152;
+    std::uint16_t ephemeral_port_last = 65535;
+
+    // -- segment size (RFC 9293 §3.7.1, RFC 6691) --
+    /// The MSS we announce. 0: the device MTU less 40 bytes of IPv4 and TCP header.
+    std::uint16_t mss = 0;
+
+    // -- buffers and windows --
+    std::size_t send_buffer = 256 * 1024;     ///< per connection: unacknowledged + unsent bytes
+    std::size_t receive_buffer = 256 * 1024;  ///< per connection: unread + out-of-order bytes
+    /// RFC 7323 §2: offer window scaling in our SYN (the shift is derived from receive_buffer).
+    bool window_scaling = true;
+    /// Stack-wide data pool limit; at the limit, sends take less and out-of-order data is dropped.
+    std::size_t pool_bytes = std::size_t{256} << 20;
+
+    // -- retransmission (RFC 6298) --
+    duration initial_rto = 1s;  ///< RFC 6298 §2.1
+    /// RFC 6298 §2.4 says 1 s SHOULD; 200 ms is what Linux uses and what keeps
+    /// recovery quick on fast paths. Raise it for strict conformance.
+    duration min_rto = 200ms;
+    duration max_rto = 60s;     ///< RFC 6298 §2.5 allows a maximum of at least 60 s
+    duration clock_granularity = 1ms;  ///< G in RFC 6298 §2
+    /// RFC 9293 §3.10.8 / RFC 1122 §4.2.3.5 (R2): give up on a connection when data
+    /// (or a SYN) stays unacknowledged this long; the user sees errc::timed_out.
+    duration user_timeout = 5min;
+    /// The same for an opening connection (RFC 1122 §4.2.3.5: R2 for a SYN >= 3 min).
+    duration connect_timeout = 3min;
+
+    // -- acknowledgments and sending (RFC 1122 §4.2.3.2, §4.2.3.4) --
+    /// Delayed-ACK timeout: RFC 1122 §4.2.3.2 MUST be below 0.5 s; 40 ms as Linux.
+    duration delayed_ack = 40ms;
+    /// Sockets start with Nagle's algorithm on (RFC 1122 §4.2.3.4); per-socket switch.
+    bool nodelay = false;
+    /// RFC 9293 §3.8.6.1: the first zero-window probe interval (then doubled, up to max_rto).
+    duration persist_timeout = 200ms;
+
+    // -- closing --
+    /// Maximum segment lifetime; TIME-WAIT lasts 2 * msl (RFC 9293 §3.4.2). Linux holds 60 s.
+    duration msl = 30s;
+
+    // -- keep-alive (RFC 1122 §4.2.3.6), off unless asked for --
+    bool keepalive = false;
+    duration keepalive_idle = 2h;       ///< MUST default to no less than two hours
+    duration keepalive_interval = 75s;
+    unsigned keepalive_probes = 9;
+
+    // -- limits: at each one the stack refuses cleanly and counts it --
+    std::size_t max_connections = 65536;   ///< live connections of every state, TIME-WAIT included
+    std::size_t max_listen_backlog = 4096; ///< upper bound for listen()'s backlog
+    std::size_t max_half_open = 1024;      ///< connections in SYN-RECEIVED, stack-wide
+    std::size_t max_packets_per_poll = 256;
+
+    // -- initial sequence numbers (RFC 6528) --
+    /// The secret key for the ISN hash; empty: drawn from std::random_device. Fix it
+    /// for runs that must repeat bit for bit.
+    std::optional<std::array<std::uint64_t, 2>> isn_secret;
+
+    // -- congestion control (RFC 5681 §3.1, RFC 6928) --
+    /// The initial window in segments: 0 means RFC 5681 §3.1's rule (2 to 4 by SMSS);
+    /// 10 is RFC 6928's.
+    std::uint32_t initial_window_segments = 0;
+};
+
+}  // namespace tcpx

@@ -1,0 +1,110 @@
+// tcpx/counters.hpp — the stack-wide counters: every dropped packet under a named
+// reason, and every protocol event a test or an operator wants to see move.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <system_error>
+
+#include <tcpx/error.hpp>
+
+namespace tcpx {
+
+/// Why the stack dropped a received packet (or could not send one).
+enum class drop_reason : std::uint8_t {
+    ipv4_truncated,
+    ipv4_bad_version,
+    ipv4_bad_header_length,
+    ipv4_header_beyond_packet,
+    ipv4_total_length_mismatch,
+    ipv4_bad_header_checksum,
+    ipv4_fragment,
+    not_our_address,        ///< destination is not the stack's address
+    protocol_unsupported,   ///< neither TCP nor (later) ICMP
+    tcp_truncated,
+    tcp_bad_data_offset,
+    tcp_data_offset_beyond_segment,
+    tcp_bad_checksum,
+    tcp_bad_option,
+    tcp_bad_port,
+    listen_queue_full,      ///< a SYN for a listener whose accept queue is full (answered with RST)
+    half_open_limit,        ///< config::max_half_open connections already in SYN-RECEIVED
+    connection_limit,       ///< config::max_connections reached
+    device_full,            ///< the device had no room for an outgoing packet
+    count
+};
+
+constexpr std::string_view to_string(drop_reason r) noexcept
+{
+    switch (r) {
+    case drop_reason::ipv4_truncated: return "ipv4_truncated";
+    case drop_reason::ipv4_bad_version: return "ipv4_bad_version";
+    case drop_reason::ipv4_bad_header_length: return "ipv4_bad_header_length";
+    case drop_reason::ipv4_header_beyond_packet: return "ipv4_header_beyond_packet";
+    case drop_reason::ipv4_total_length_mismatch: return "ipv4_total_length_mismatch";
+    case drop_reason::ipv4_bad_header_checksum: return "ipv4_bad_header_checksum";
+    case drop_reason::ipv4_fragment: return "ipv4_fragment";
+    case drop_reason::not_our_address: return "not_our_address";
+    case drop_reason::protocol_unsupported: return "protocol_unsupported";
+    case drop_reason::tcp_truncated: return "tcp_truncated";
+    case drop_reason::tcp_bad_data_offset: return "tcp_bad_data_offset";
+    case drop_reason::tcp_data_offset_beyond_segment: return "tcp_data_offset_beyond_segment";
+    case drop_reason::tcp_bad_checksum: return "tcp_bad_checksum";
+    case drop_reason::tcp_bad_option: return "tcp_bad_option";
+    case drop_reason::tcp_bad_port: return "tcp_bad_port";
+    case drop_reason::listen_queue_full: return "listen_queue_full";
+    case drop_reason::half_open_limit: return "half_open_limit";
+    case drop_reason::connection_limit: return "connection_limit";
+    case drop_reason::device_full: return "device_full";
+    case drop_reason::count: break;
+    }
+    return "?";
+}
+
+/// The drop reason for a wire-layer parse error.
+constexpr drop_reason drop_reason_for(errc e) noexcept
+{
+    switch (e) {
+    case errc::ipv4_truncated: return drop_reason::ipv4_truncated;
+    case errc::ipv4_bad_version: return drop_reason::ipv4_bad_version;
+    case errc::ipv4_bad_header_length: return drop_reason::ipv4_bad_header_length;
+    case errc::ipv4_header_beyond_packet: return drop_reason::ipv4_header_beyond_packet;
+    case errc::ipv4_total_length_mismatch: return drop_reason::ipv4_total_length_mismatch;
+    case errc::ipv4_bad_header_checksum: return drop_reason::ipv4_bad_header_checksum;
+    case errc::ipv4_fragment: return drop_reason::ipv4_fragment;
+    case errc::tcp_truncated: return drop_reason::tcp_truncated;
+    case errc::tcp_bad_data_offset: return drop_reason::tcp_bad_data_offset;
+    case errc::tcp_data_offset_beyond_segment: return drop_reason::tcp_data_offset_beyond_segment;
+    case errc::tcp_bad_checksum: return drop_reason::tcp_bad_checksum;
+    case errc::tcp_bad_port: return drop_reason::tcp_bad_port;
+    default: return drop_reason::tcp_bad_option;  // the tcp_option_* family
+    }
+}
+
+struct stack_counters {
+    std::uint64_t packets_received = 0;
+    std::uint64_t packets_sent = 0;
+    std::uint64_t segments_received = 0;     ///< TCP segments that passed every wire check
+    std::uint64_t segments_sent = 0;
+    std::uint64_t retransmitted_segments = 0;
+    std::uint64_t resets_sent = 0;           ///< every RST we sent
+    std::uint64_t no_listener_resets = 0;    ///< RSTs for segments to closed ports (§3.10.7.1)
+    std::uint64_t accept_queue_overflows = 0;
+    std::uint64_t connections_opened = 0;    ///< connect() calls that sent a SYN
+    std::uint64_t connections_accepted = 0;  ///< passive opens that reached ESTABLISHED
+    std::uint64_t connections_reclaimed = 0; ///< control blocks freed
+    std::uint64_t time_wait_reopened = 0;    ///< SYNs that ended a TIME-WAIT (RFC 6191)
+    std::array<std::uint64_t, static_cast<std::size_t>(drop_reason::count)> drops{};
+
+    std::uint64_t dropped(drop_reason r) const noexcept { return drops[static_cast<std::size_t>(r)]; }
+    std::uint64_t dropped_total() const noexcept
+    {
+        std::uint64_t n = 0;
+        for (auto d : drops) n += d;
+        return n;
+    }
+};
+
+}  // namespace tcpx

@@ -1,0 +1,357 @@
+// The user-facing calls and the connection table of tcpx/basic_stack.hpp. Not to be
+// included directly.
+#pragma once
+
+#include <algorithm>
+#include <utility>
+
+namespace tcpx {
+
+template <device Device, clock Clock, congestion_control CC>
+stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
+    : device_{static_cast<Device&&>(device)}, clock_{std::move(clock)}, cfg_{cfg}, pool_{cfg.pool_bytes},
+      isn_{cfg.isn_secret ? *cfg.isn_secret : tcp::isn_generator::random_secret()}
+{
+    // RFC 9293 §3.7.1 / RFC 6691: the MSS we announce is what the device carries less
+    // the 20-byte IPv4 and 20-byte TCP headers.
+    const std::size_t mtu = device_.mtu();
+    const std::size_t from_mtu = mtu > 40 + 64 ? std::min<std::size_t>(mtu - 40, 0xffff) : 536;
+    if (cfg_.mss == 0 || cfg_.mss > from_mtu) cfg_.mss = static_cast<std::uint16_t>(from_mtu);
+    if (cfg_.ephemeral_port_first == 0) cfg_.ephemeral_port_first = 1;
+    if (cfg_.ephemeral_port_last < cfg_.ephemeral_port_first) cfg_.ephemeral_port_last = cfg_.ephemeral_port_first;
+    // RFC 6056 §3.3.1 starts the search at a pseudo-random offset; one from the ISN
+    // secret is unpredictable off-host yet repeatable with a fixed secret.
+    const auto span = static_cast<std::uint32_t>(cfg_.ephemeral_port_last - cfg_.ephemeral_port_first) + 1;
+    next_ephemeral_ = static_cast<std::uint16_t>(
+        cfg_.ephemeral_port_first + isn_.next(cfg_.address.value, 0, 0, 0, instant{}).value() % span);
+}
+
+// ---- table ----
+
+template <device Device, clock Clock, congestion_control CC>
+std::uint32_t stack<Device, Clock, CC>::allocate_slot()
+{
+    std::uint32_t index;
+    if (!free_slots_.empty()) {
+        index = free_slots_.back();
+        free_slots_.pop_back();
+    } else {
+        index = static_cast<std::uint32_t>(slots_.size());
+        slots_.emplace_back();
+    }
+    slot& s = slots_[index];
+    const std::uint32_t generation = s.generation;
+    s = slot{};
+    s.generation = generation;
+    s.in_use = true;
+    return index;
+}
+
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::reclaim(std::uint32_t index)
+{
+    slot& s = slots_[index];
+    if (!s.in_use) return;
+    if (s.half_open) --half_open_;
+    s.conn.free_buffers(pool_);
+    table_.erase(key_of(s.conn.id()));
+    timers_.erase(index);
+    const std::uint32_t generation = s.generation + 1;  // every handle to it goes stale
+    s = slot{};
+    s.generation = generation;
+    free_slots_.push_back(index);
+    ++counters_.connections_reclaimed;
+}
+
+template <device Device, clock Clock, congestion_control CC>
+auto stack<Device, Clock, CC>::find(tcpx::socket h) noexcept -> slot*
+{
+    if (h.index >= slots_.size()) return nullptr;
+    slot& s = slots_[h.index];
+    return s.in_use && s.user_owned && s.generation == h.generation ? &s : nullptr;
+}
+
+template <device Device, clock Clock, congestion_control CC>
+auto stack<Device, Clock, CC>::find(tcpx::socket h) const noexcept -> const slot*
+{
+    return const_cast<stack*>(this)->find(h);
+}
+
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::mark_dirty(std::uint32_t index)
+{
+    slot& s = slots_[index];
+    if (s.dirty) return;
+    s.dirty = true;
+    dirty_.push_back(index);
+}
+
+// ---- listeners ----
+
+template <device Device, clock Clock, congestion_control CC>
+tcpx::listener stack<Device, Clock, CC>::listen(std::uint16_t port, std::size_t backlog, std::error_code& ec)
+{
+    ec.clear();
+    if (port == 0 || backlog == 0) {
+        ec = errc::invalid_argument;
+        return {};
+    }
+    if (listening_.contains(port)) {
+        ec = errc::address_in_use;
+        return {};
+    }
+    std::uint32_t index = 0;
+    while (index < listeners_.size() && listeners_[index].in_use) ++index;
+    if (index == listeners_.size()) listeners_.emplace_back();
+    listener_slot& l = listeners_[index];
+    l.in_use = true;
+    l.port = port;
+    l.backlog = std::min(backlog, cfg_.max_listen_backlog);
+    l.queued = 0;
+    l.head = l.tail = none;
+    listening_.emplace(port, index);
+    return tcpx::listener{index, l.generation};
+}
+
+template <device Device, clock Clock, congestion_control CC>
+tcpx::socket stack<Device, Clock, CC>::accept(tcpx::listener h, std::error_code& ec)
+{
+    ec.clear();
+    if (h.index >= listeners_.size() || !listeners_[h.index].in_use || listeners_[h.index].generation != h.generation) {
+        ec = errc::bad_handle;
+        return {};
+    }
+    listener_slot& l = listeners_[h.index];
+    while (l.head != none) {
+        const std::uint32_t index = l.head;
+        slot& s = slots_[index];
+        l.head = s.next_queued;
+        if (l.head == none) l.tail = none;
+        --l.queued;
+        s.queued = false;
+        s.listener = none;
+        s.next_queued = none;
+        // A connection reset while it waited is no use to anyone (Linux does the same).
+        if (s.conn.state() == tcp::state::closed) {
+            reclaim(index);
+            continue;
+        }
+        s.user_owned = true;
+        return tcpx::socket{index, s.generation};
+    }
+    ec = errc::would_block;
+    return {};
+}
+
+template <device Device, clock Clock, congestion_control CC>
+std::error_code stack<Device, Clock, CC>::close(tcpx::listener h)
+{
+    if (h.index >= listeners_.size() || !listeners_[h.index].in_use || listeners_[h.index].generation != h.generation)
+        return errc::bad_handle;
+    listener_slot& l = listeners_[h.index];
+    const instant now = clock_.now();
+    auto ctx = context_at(now);
+    // Reset every connection this listener made that nobody accepted.
+    for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+        slot& s = slots_[i];
+        if (!s.in_use || s.listener != h.index || s.user_owned) continue;
+        if (s.conn.abort(ctx)) send_reset(s.conn.id().remote_address, s.conn.abort_reset(), now);
+        reclaim(i);
+    }
+    listening_.erase(l.port);
+    const std::uint32_t generation = l.generation + 1;
+    l = listener_slot{};
+    l.generation = generation;
+    return {};
+}
+
+// ---- connecting ----
+
+template <device Device, clock Clock, congestion_control CC>
+tcpx::socket stack<Device, Clock, CC>::connect(wire::ipv4_address remote, std::uint16_t port, std::error_code& ec)
+{
+    ec.clear();
+    if (port == 0 || remote.value == 0) {
+        ec = errc::invalid_argument;
+        return {};
+    }
+    if (table_.size() >= cfg_.max_connections) {
+        drop(drop_reason::connection_limit);
+        ec = errc::no_buffer_space;
+        return {};
+    }
+    // RFC 6056 §3.3.2-style search: consecutive ports from a random start, skipping any
+    // whose 4-tuple is live (TIME-WAIT included) or which a listener owns.
+    const std::uint32_t span = std::uint32_t{cfg_.ephemeral_port_last} - cfg_.ephemeral_port_first + 1;
+    std::uint16_t local_port = 0;
+    for (std::uint32_t tries = 0; tries < span; ++tries) {
+        const std::uint16_t candidate = next_ephemeral_;
+        next_ephemeral_ = candidate == cfg_.ephemeral_port_last ? cfg_.ephemeral_port_first
+                                                                : static_cast<std::uint16_t>(candidate + 1);
+        if (!table_.contains(key_of(remote, port, candidate)) && !listening_.contains(candidate)) {
+            local_port = candidate;
+            break;
+        }
+    }
+    if (local_port == 0) {
+        ec = errc::address_in_use;
+        return {};
+    }
+    const instant now = clock_.now();
+    const std::uint32_t index = allocate_slot();
+    slot& s = slots_[index];
+    const tcp::four_tuple id{cfg_.address, remote, local_port, port};
+    auto ctx = context_at(now);
+    s.conn.open_active(id, isn_.next(id.local_address.value, id.local_port, id.remote_address.value, id.remote_port, now), ctx);
+    s.user_owned = true;
+    table_.emplace(key_of(id), index);
+    ++counters_.connections_opened;
+    mark_dirty(index);
+    return tcpx::socket{index, s.generation};
+}
+
+// ---- data ----
+
+template <device Device, clock Clock, congestion_control CC>
+std::size_t stack<Device, Clock, CC>::send(tcpx::socket h, std::span<const std::uint8_t> data, std::error_code& ec)
+{
+    slot* s = find(h);
+    if (s == nullptr) {
+        ec = errc::bad_handle;
+        return 0;
+    }
+    auto ctx = context_at(clock_.now());
+    const std::size_t n = s->conn.send(data, ctx, ec);
+    if (n != 0) mark_dirty(h.index);
+    return n;
+}
+
+template <device Device, clock Clock, congestion_control CC>
+std::size_t stack<Device, Clock, CC>::receive(tcpx::socket h, std::span<std::uint8_t> out, std::error_code& ec)
+{
+    slot* s = find(h);
+    if (s == nullptr) {
+        ec = errc::bad_handle;
+        return 0;
+    }
+    auto ctx = context_at(clock_.now());
+    const std::size_t n = s->conn.receive(out, ctx, ec);
+    if (n != 0) mark_dirty(h.index);  // a window update may be due
+    return n;
+}
+
+// ---- closing ----
+
+template <device Device, clock Clock, congestion_control CC>
+std::error_code stack<Device, Clock, CC>::shutdown(tcpx::socket h)
+{
+    slot* s = find(h);
+    if (s == nullptr) return errc::bad_handle;
+    auto ctx = context_at(clock_.now());
+    const std::error_code ec = s->conn.shutdown(ctx);
+    mark_dirty(h.index);
+    return ec;
+}
+
+template <device Device, clock Clock, congestion_control CC>
+std::error_code stack<Device, Clock, CC>::close(tcpx::socket h)
+{
+    slot* s = find(h);
+    if (s == nullptr) return errc::bad_handle;
+    const instant now = clock_.now();
+    auto ctx = context_at(now);
+    s->user_owned = false;
+    ++s->generation;  // the handle is stale from here on
+    if (s->conn.readable_bytes() != 0) {
+        // RFC 2525 §2.17 / RFC 1122 §4.2.2.13: closing with unread data resets, so the
+        // peer learns its data was not consumed.
+        if (s->conn.abort(ctx)) send_reset(s->conn.id().remote_address, s->conn.abort_reset(), now);
+    } else {
+        s->conn.release(ctx);
+    }
+    if (s->conn.state() == tcp::state::closed) reclaim(h.index);
+    else mark_dirty(h.index);
+    return {};
+}
+
+template <device Device, clock Clock, congestion_control CC>
+std::error_code stack<Device, Clock, CC>::abort(tcpx::socket h)
+{
+    slot* s = find(h);
+    if (s == nullptr) return errc::bad_handle;
+    const instant now = clock_.now();
+    auto ctx = context_at(now);
+    if (s->conn.abort(ctx)) send_reset(s->conn.id().remote_address, s->conn.abort_reset(), now);
+    reclaim(h.index);
+    return {};
+}
+
+// ---- queries ----
+
+template <device Device, clock Clock, congestion_control CC>
+bool stack<Device, Clock, CC>::readable(tcpx::socket h) const
+{
+    const slot* s = find(h);
+    if (s == nullptr) return false;
+    return s->conn.readable_bytes() != 0 || s->conn.peer_closed() || s->conn.state() == tcp::state::closed;
+}
+
+template <device Device, clock Clock, congestion_control CC>
+bool stack<Device, Clock, CC>::writable(tcpx::socket h) const
+{
+    const slot* s = find(h);
+    if (s == nullptr) return false;
+    const auto st = s->conn.state();
+    return (st == tcp::state::established || st == tcp::state::close_wait) && s->conn.writable_bytes(cfg_) != 0;
+}
+
+template <device Device, clock Clock, congestion_control CC>
+bool stack<Device, Clock, CC>::peer_closed(tcpx::socket h) const
+{
+    const slot* s = find(h);
+    return s != nullptr && s->conn.peer_closed();
+}
+
+template <device Device, clock Clock, congestion_control CC>
+tcp::state stack<Device, Clock, CC>::state(tcpx::socket h) const
+{
+    const slot* s = find(h);
+    return s == nullptr ? tcp::state::closed : s->conn.state();
+}
+
+template <device Device, clock Clock, congestion_control CC>
+std::error_code stack<Device, Clock, CC>::error(tcpx::socket h) const
+{
+    const slot* s = find(h);
+    return s == nullptr ? std::error_code{errc::bad_handle} : s->conn.error();
+}
+
+template <device Device, clock Clock, congestion_control CC>
+auto stack<Device, Clock, CC>::connection(tcpx::socket h) const -> const connection_type*
+{
+    const slot* s = find(h);
+    return s == nullptr ? nullptr : &s->conn;
+}
+
+template <device Device, clock Clock, congestion_control CC>
+std::error_code stack<Device, Clock, CC>::set_nodelay(tcpx::socket h, bool on)
+{
+    slot* s = find(h);
+    if (s == nullptr) return errc::bad_handle;
+    s->conn.set_nodelay(on);
+    mark_dirty(h.index);  // Nagle may have been holding data back
+    return {};
+}
+
+template <device Device, clock Clock, congestion_control CC>
+std::error_code stack<Device, Clock, CC>::set_keepalive(tcpx::socket h, bool on)
+{
+    slot* s = find(h);
+    if (s == nullptr) return errc::bad_handle;
+    auto ctx = context_at(clock_.now());
+    s->conn.set_keepalive(on, ctx);
+    mark_dirty(h.index);
+    return {};
+}
+
+}  // namespace tcpx

@@ -1,0 +1,168 @@
+// The receive path of tcpx/basic_stack.hpp: device -> IPv4 -> TCP -> connection, and
+// RFC 9293 §3.10.7.1 (no connection) and §3.10.7.2 (LISTEN). Not to be included directly.
+#pragma once
+
+namespace tcpx {
+
+template <device Device, clock Clock, congestion_control CC>
+instant stack<Device, Clock, CC>::poll()
+{
+    const instant now = clock_.now();
+    const std::size_t received = device_.receive(
+        now, [this, now](std::span<const std::uint8_t> packet) { on_packet(packet, now); },
+        cfg_.max_packets_per_poll);
+
+    // Timers: only connections whose deadline has come are touched (deadline heap).
+    auto ctx = context_at(now);
+    while (!timers_.empty() && timers_.top_deadline() <= now) {
+        const std::uint32_t index = static_cast<std::uint32_t>(timers_.top_id());
+        timers_.pop();
+        slot& s = slots_[index];
+        const tcp::state before = s.conn.state();
+        s.conn.on_timer(ctx);
+        after_input(index, before, now);
+    }
+
+    // Output: every connection that input, a timer or a user call touched.
+    for (std::size_t i = 0; i < dirty_.size(); ++i) flush(dirty_[i], now);
+    dirty_.clear();
+
+    if (received == cfg_.max_packets_per_poll) return now;  // more may be waiting
+    return std::min(timers_.top_deadline(), device_.next_deadline());
+}
+
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::on_packet(std::span<const std::uint8_t> packet, instant now)
+{
+    ++counters_.packets_received;
+    // RFC 1122 §3.2.1: check the IPv4 header; a failure is dropped silently, and counted.
+    const wire::ipv4_view ip{packet};
+    if (const auto ec = ip.check(); ec) return drop(drop_reason_for(static_cast<errc>(ec.value())));
+    if (ip.destination() != cfg_.address) return drop(drop_reason::not_our_address);
+    if (ip.is_fragment()) return drop(drop_reason::ipv4_fragment);
+    if (ip.protocol() != static_cast<std::uint8_t>(wire::ip_protocol::tcp))
+        return drop(drop_reason::protocol_unsupported);
+
+    const wire::tcp_view tv{ip.payload()};
+    if (const auto ec = tv.check(); ec) return drop(drop_reason_for(static_cast<errc>(ec.value())));
+    // RFC 9293 §3.1 / RFC 1122 §4.2.2.7 (MUST): verify the checksum, pseudo-header included.
+    if (!tv.checksum_ok(ip.source(), ip.destination())) return drop(drop_reason::tcp_bad_checksum);
+    tcp::segment seg;
+    if (const auto ec = wire::tcp_header::parse(tv, seg.header); ec) return drop(drop_reason::tcp_bad_option);
+    if (seg.header.source_port == 0 || seg.header.destination_port == 0) return drop(drop_reason::tcp_bad_port);
+    seg.payload = tv.payload();
+    ++counters_.segments_received;
+    on_tcp(ip, seg, now);
+}
+
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& seg, instant now)
+{
+    const auto found = table_.find(key_of(ip.source(), seg.header.source_port, seg.header.destination_port));
+    const auto listening = listening_.find(seg.header.destination_port);
+    if (found != table_.end()) {
+        const std::uint32_t index = found->second;
+        slot& s = slots_[index];
+        // RFC 9293 §3.10.7.4 and RFC 6191 (RFC 1122 §4.2.2.13): a new SYN for a 4-tuple in
+        // TIME-WAIT may reopen it when its sequence number is beyond the old connection's.
+        if (s.conn.state() == tcp::state::time_wait && seg.has(tcp::tcp_flags::syn) &&
+            !seg.has(tcp::tcp_flags::ack) && !seg.has(tcp::tcp_flags::rst) &&
+            seq_gt(seg.seq(), s.conn.rcv().nxt) && listening != listening_.end()) {
+            reclaim(index);
+            ++counters_.time_wait_reopened;
+            return on_listen(ip, seg, listening->second, now);
+        }
+        const tcp::state before = s.conn.state();
+        auto ctx = context_at(now);
+        if (s.conn.on_segment(seg, ctx) == tcp::input_result::send_reset)
+            send_reset(ip.source(), tcp::reset_for(seg), now);
+        after_input(index, before, now);
+        return;
+    }
+    if (listening != listening_.end()) return on_listen(ip, seg, listening->second, now);
+    // RFC 9293 §3.10.7.1: no connection and no listener: reset, unless it is a reset.
+    if (!seg.has(tcp::tcp_flags::rst)) {
+        ++counters_.no_listener_resets;
+        send_reset(ip.source(), tcp::reset_for(seg), now);
+    }
+}
+
+// RFC 9293 §3.10.7.2: a segment for a listening port with no connection yet.
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::segment& seg, std::uint32_t l,
+                                         instant now)
+{
+    // "First, check for a RST": an incoming RST is ignored.
+    if (seg.has(tcp::tcp_flags::rst)) return;
+    // "Second, check for an ACK": any ACK is bad here, <SEQ=SEG.ACK><CTL=RST>.
+    if (seg.has(tcp::tcp_flags::ack)) return send_reset(ip.source(), tcp::reset_for(seg), now);
+    // "Third, check for a SYN" (anything else: "drop the segment and return").
+    if (!seg.has(tcp::tcp_flags::syn)) return;
+    listener_slot& lst = listeners_[l];
+    if (lst.queued >= lst.backlog) {
+        // The accept queue is full: refuse cleanly rather than leave the peer waiting.
+        ++counters_.accept_queue_overflows;
+        drop(drop_reason::listen_queue_full);
+        return send_reset(ip.source(), tcp::reset_for(seg), now);
+    }
+    if (half_open_ >= cfg_.max_half_open) return drop(drop_reason::half_open_limit);
+    if (table_.size() >= cfg_.max_connections) return drop(drop_reason::connection_limit);
+
+    const std::uint32_t index = allocate_slot();
+    slot& s = slots_[index];
+    const tcp::four_tuple id{cfg_.address, ip.source(), seg.header.destination_port, seg.header.source_port};
+    auto ctx = context_at(now);
+    s.conn.open_passive(id, isn_.next(id.local_address.value, id.local_port, id.remote_address.value, id.remote_port, now),
+                        seg, ctx);
+    s.listener = l;
+    s.half_open = true;
+    ++half_open_;
+    table_.emplace(key_of(id), index);
+    mark_dirty(index);
+}
+
+// After a segment or a timer: queue finished handshakes for accept(), release what ended.
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::after_input(std::uint32_t index, tcp::state before, instant now)
+{
+    slot& s = slots_[index];
+    const tcp::state st = s.conn.state();
+    if (s.half_open && st != tcp::state::syn_received) {
+        s.half_open = false;
+        --half_open_;
+    }
+    if (before == tcp::state::syn_received && st != tcp::state::syn_received && st != tcp::state::closed &&
+        s.listener != none && !s.queued) {
+        enqueue_accepted(index, now);
+        if (!s.in_use) return;
+    }
+    if (st == tcp::state::closed && !s.user_owned && !s.queued) {
+        reclaim(index);
+        return;
+    }
+    mark_dirty(index);
+}
+
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::enqueue_accepted(std::uint32_t index, instant now)
+{
+    slot& s = slots_[index];
+    listener_slot& l = listeners_[s.listener];
+    if (!l.in_use || l.queued >= l.backlog) {
+        ++counters_.accept_queue_overflows;
+        drop(drop_reason::listen_queue_full);
+        auto ctx = context_at(now);
+        if (s.conn.abort(ctx)) send_reset(s.conn.id().remote_address, s.conn.abort_reset(), now);
+        reclaim(index);
+        return;
+    }
+    ++counters_.connections_accepted;
+    s.queued = true;
+    s.next_queued = none;
+    if (l.tail == none) l.head = index;
+    else slots_[l.tail].next_queued = index;
+    l.tail = index;
+    ++l.queued;
+}
+
+}  // namespace tcpx

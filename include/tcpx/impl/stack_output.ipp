@@ -1,0 +1,83 @@
+// The send path of tcpx/basic_stack.hpp: connection -> TCP header and payload (the
+// checksum folded into the payload copy) -> IPv4 -> device. Not to be included directly.
+#pragma once
+
+namespace tcpx {
+
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::flush(std::uint32_t index, instant now)
+{
+    slot& s = slots_[index];
+    s.dirty = false;
+    if (!s.in_use) return;
+    auto ctx = context_at(now);
+    tcp::outgoing out;
+    // Ask for a segment only when the device has room for one: a segment the
+    // connection has recorded as sent must not be thrown away here.
+    while (!device_.transmit_buffer(device_.mtu()).empty() && s.conn.next_segment(ctx, out)) {
+        const std::uint64_t retransmitted = s.conn.stats().retransmitted_segments;
+        transmit(index, out, now);
+        counters_.retransmitted_segments += s.conn.stats().retransmitted_segments - retransmitted;
+    }
+    if (s.conn.state() == tcp::state::closed && !s.user_owned && !s.queued) {
+        reclaim(index);
+        return;
+    }
+    timers_.set(index, s.conn.next_deadline());
+}
+
+template <device Device, clock Clock, congestion_control CC>
+bool stack<Device, Clock, CC>::transmit(std::uint32_t index, const tcp::outgoing& out, instant now)
+{
+    slot& s = slots_[index];
+    const tcp::four_tuple& id = s.conn.id();
+    const std::size_t header_length = out.header.size();
+    const std::size_t length = wire::ipv4_header::size + header_length + out.payload_length;
+    const std::span<std::uint8_t> buffer = device_.transmit_buffer(length);
+    if (buffer.size() < length) {
+        drop(drop_reason::device_full);
+        return false;
+    }
+    wire::ipv4_header ip;
+    ip.source = id.local_address;
+    ip.destination = id.remote_address;
+    ip.payload_length = static_cast<std::uint16_t>(header_length + out.payload_length);
+    (void)ip.emit(buffer);
+    const auto segment = buffer.subspan(wire::ipv4_header::size, header_length + out.payload_length);
+    (void)out.header.emit(segment);
+    // The payload is copied from the send buffer once, its checksum summed on the way.
+    wire::checksum_accumulator payload_sum;
+    std::uint8_t* to = segment.data() + header_length;
+    s.conn.for_each_payload_run(pool_, out, [&](std::span<const std::uint8_t> run) {
+        wire::copy_and_add(payload_sum, std::span<std::uint8_t>{to, run.size()}, run);
+        to += run.size();
+    });
+    wire::store_tcp_checksum(segment.first(header_length), payload_sum, ip.source, ip.destination, segment.size());
+    device_.transmit(length, now);
+    ++counters_.packets_sent;
+    ++counters_.segments_sent;
+    if (wire::has(out.header.flags, wire::tcp_flags::rst)) ++counters_.resets_sent;
+    return true;
+}
+
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::send_reset(wire::ipv4_address to, const wire::tcp_header& rst, instant now)
+{
+    const std::size_t length = wire::ipv4_header::size + rst.size();
+    const std::span<std::uint8_t> buffer = device_.transmit_buffer(length);
+    if (buffer.size() < length) return drop(drop_reason::device_full);
+    wire::ipv4_header ip;
+    ip.source = cfg_.address;
+    ip.destination = to;
+    ip.payload_length = static_cast<std::uint16_t>(rst.size());
+    (void)ip.emit(buffer);
+    const auto segment = buffer.subspan(wire::ipv4_header::size, rst.size());
+    (void)rst.emit(segment);
+    wire::fill_tcp_checksum(segment, ip.source, ip.destination);
+    device_.transmit(length, now);
+    ++counters_.packets_sent;
+    ++counters_.segments_sent;
+    ++counters_.resets_sent;
+}
+
+}  // namespace tcpx

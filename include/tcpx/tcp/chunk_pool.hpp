@@ -1,0 +1,424 @@
+// tcpx/tcp/chunk_pool.hpp — the stack-wide, bounded store of connection data.
+//
+// DESIGN.md "Memory and time": an idle connection costs only its control block;
+// the bytes a connection holds (sent but unacknowledged, received but unread or
+// out of order) live in fixed-size chunks drawn from one pool per stack and given
+// back as soon as they are acknowledged or read. The per-connection buffer sizes
+// are limits on how much a connection may draw, never up-front allocations.
+//
+//   basic_chunk_pool<ChunkSize>   the pool: allocate/release chunks by 32-bit index
+//   chunk_pool                    the one the stack uses (16 KiB chunks, see below)
+//   detail::chunk_chain           a singly linked run of chunks with remembered
+//                                 positions; send_buffer and recv_buffer are built on it
+//
+// Contract of the pool:
+//   - bytes_in_use() never exceeds max_bytes(); at the limit, or when the system
+//     refuses memory, allocate() returns no_chunk and counts why. It never throws.
+//   - Storage grows in blocks taken on demand and is never moved or given back while
+//     the pool lives, so a chunk_index and a data() pointer stay valid until release.
+//   - Released chunks are reused last-in first-out, so the next allocation gets the
+//     chunk most likely still in cache. Steady state allocates nothing from the system.
+//
+// RFCs a reader may want open: none — this is the memory under RFC 9293 §3.3.1's
+// send and receive sequence spaces; send_buffer.hpp and recv_buffer.hpp cite the rules.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <new>
+#include <utility>
+#include <vector>
+
+// AddressSanitizer learns which chunks are free, so a buffer touching a chunk it
+// gave back is reported at the faulty access rather than as corrupt data later.
+#if defined(__SANITIZE_ADDRESS__)
+#define TCPX_DETAIL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TCPX_DETAIL_ASAN 1
+#endif
+#endif
+#if defined(TCPX_DETAIL_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
+namespace tcpx::tcp {
+
+/// Names one chunk of a pool. 32 bits keep links and cursors small (4 bytes each
+/// in every control block); 2^32 - 1 chunks of 16 KiB are 64 TiB, beyond any pool.
+using chunk_index = std::uint32_t;
+/// "No chunk": the end of a chain, or a refused allocation.
+inline constexpr chunk_index no_chunk = ~chunk_index{0};
+
+namespace detail {
+inline void poison(void* p, std::size_t n) noexcept
+{
+#if defined(TCPX_DETAIL_ASAN)
+    ASAN_POISON_MEMORY_REGION(p, n);
+#else
+    (void)p, (void)n;
+#endif
+}
+inline void unpoison(void* p, std::size_t n) noexcept
+{
+#if defined(TCPX_DETAIL_ASAN)
+    ASAN_UNPOISON_MEMORY_REGION(p, n);
+#else
+    (void)p, (void)n;
+#endif
+}
+}  // namespace detail
+
+/// A bounded pool of `ChunkSize`-byte chunks (a power of two).
+///
+/// Not thread-safe: one pool belongs to one stack, which runs on one thread.
+template <std::size_t ChunkSize>
+class basic_chunk_pool {
+    static_assert(std::has_single_bit(ChunkSize), "ChunkSize must be a power of two");
+
+public:
+    using chunk_index = tcp::chunk_index;
+    static constexpr chunk_index no_chunk = tcp::no_chunk;
+    static constexpr std::size_t chunk_size = ChunkSize;
+
+    /// Chunks per block of storage taken from the system: about 1 MiB at a time,
+    /// so growth costs one system allocation per 64 chunks of 16 KiB. A block is
+    /// only address space until written (large allocations are mapped lazily).
+    static constexpr std::size_t chunks_per_block =
+        ChunkSize >= (std::size_t{1} << 20) ? 1 : (std::size_t{1} << 20) / ChunkSize;
+
+    /// `max_bytes` bounds bytes_in_use(); it is rounded down to whole chunks.
+    explicit basic_chunk_pool(std::size_t max_bytes) noexcept
+        : max_chunks_{static_cast<chunk_index>(
+              std::min<std::size_t>(max_bytes / chunk_size, no_chunk - 1))}
+    {
+    }
+
+    basic_chunk_pool(const basic_chunk_pool&) = delete;
+    basic_chunk_pool& operator=(const basic_chunk_pool&) = delete;
+    /// A moved-from pool holds nothing and has no budget (max_bytes() == 0).
+    basic_chunk_pool(basic_chunk_pool&& other) noexcept { swap(other); }
+    basic_chunk_pool& operator=(basic_chunk_pool&& other) noexcept
+    {
+        basic_chunk_pool{std::move(other)}.swap(*this);
+        return *this;
+    }
+    ~basic_chunk_pool() = default;
+
+    /// A chunk of chunk_size bytes (contents unspecified) whose next() link is
+    /// no_chunk; or no_chunk when max_bytes() is reached or the system is out of memory.
+    chunk_index allocate() noexcept
+    {
+        if (in_use_ == max_chunks_) {
+            ++refused_at_limit_;
+            return no_chunk;
+        }
+        chunk_index c = free_head_;
+        if (c != no_chunk) {
+            free_head_ = link(c);
+        } else if (fresh_ < reserved_) {
+            c = fresh_++;
+        } else if (grow()) {
+            c = fresh_++;
+        } else {
+            ++refused_out_of_memory_;
+            return no_chunk;
+        }
+        ++in_use_;
+        link(c) = no_chunk;
+        detail::unpoison(data(c), chunk_size);
+        return c;
+    }
+
+    /// Gives `c` back; it is the next chunk allocate() returns (LIFO).
+    /// Precondition: c came from allocate() on this pool and is not yet released.
+    void release(chunk_index c) noexcept
+    {
+        assert(c < fresh_ && in_use_ > 0);
+        detail::poison(data(c), chunk_size);
+        link(c) = free_head_;
+        free_head_ = c;
+        --in_use_;
+    }
+
+    std::uint8_t* data(chunk_index c) noexcept
+    {
+        return blocks_[c / chunks_per_block].memory.get() + (c % chunks_per_block) * chunk_size;
+    }
+    const std::uint8_t* data(chunk_index c) const noexcept
+    {
+        return blocks_[c / chunks_per_block].memory.get() + (c % chunks_per_block) * chunk_size;
+    }
+
+    /// The intrusive link of an allocated chunk, for whoever owns it to chain chunks.
+    /// The reference stays valid across allocate() (links never move).
+    chunk_index& next(chunk_index c) noexcept { return link(c); }
+    chunk_index next(chunk_index c) const noexcept
+    {
+        return blocks_[c / chunks_per_block].links[c % chunks_per_block];
+    }
+
+    std::size_t bytes_in_use() const noexcept { return std::size_t{in_use_} * chunk_size; }
+    /// Chunk bytes taken from the system so far (never more than max_bytes()). Each
+    /// chunk also has a 4-byte link stored beside its block, not counted here.
+    std::size_t bytes_reserved() const noexcept { return std::size_t{reserved_} * chunk_size; }
+    std::size_t max_bytes() const noexcept { return std::size_t{max_chunks_} * chunk_size; }
+
+    /// allocate() calls refused because bytes_in_use() had reached max_bytes().
+    std::uint64_t refused_at_limit() const noexcept { return refused_at_limit_; }
+    /// allocate() calls refused below the limit because the system had no memory.
+    std::uint64_t refused_out_of_memory() const noexcept { return refused_out_of_memory_; }
+    std::uint64_t allocation_failures() const noexcept
+    {
+        return refused_at_limit_ + refused_out_of_memory_;
+    }
+
+    void swap(basic_chunk_pool& other) noexcept
+    {
+        using std::swap;
+        swap(blocks_, other.blocks_);
+        swap(max_chunks_, other.max_chunks_);
+        swap(reserved_, other.reserved_);
+        swap(fresh_, other.fresh_);
+        swap(in_use_, other.in_use_);
+        swap(free_head_, other.free_head_);
+        swap(refused_at_limit_, other.refused_at_limit_);
+        swap(refused_out_of_memory_, other.refused_out_of_memory_);
+    }
+
+private:
+    // Chunk data first (so chunks are page aligned), then one link per chunk.
+    static constexpr std::align_val_t block_alignment{4096};
+
+    struct block_deleter {
+        void operator()(std::uint8_t* p) const noexcept { ::operator delete[](p, block_alignment); }
+    };
+    struct block {
+        std::unique_ptr<std::uint8_t[], block_deleter> memory;
+        chunk_index* links = nullptr;
+    };
+
+    chunk_index& link(chunk_index c) noexcept
+    {
+        return blocks_[c / chunks_per_block].links[c % chunks_per_block];
+    }
+
+    // Adds one block: chunks_per_block chunks, or fewer when that reaches max_chunks_
+    // (only the last block is short, so block b always starts at b * chunks_per_block).
+    bool grow() noexcept
+    {
+        const std::size_t count =
+            std::min<std::size_t>(chunks_per_block, std::size_t{max_chunks_} - reserved_);
+        try {
+            blocks_.emplace_back();
+        } catch (const std::bad_alloc&) {
+            return false;
+        }
+        void* raw = ::operator new[](count * (chunk_size + sizeof(chunk_index)), block_alignment,
+                                     std::nothrow);
+        if (raw == nullptr) {
+            blocks_.pop_back();
+            return false;
+        }
+        block& b = blocks_.back();
+        b.memory.reset(static_cast<std::uint8_t*>(raw));
+        b.links = reinterpret_cast<chunk_index*>(b.memory.get() + count * chunk_size);
+        detail::poison(b.memory.get(), count * chunk_size);
+        reserved_ += static_cast<chunk_index>(count);
+        return true;
+    }
+
+    std::vector<block> blocks_;
+    chunk_index max_chunks_ = 0;
+    chunk_index reserved_ = 0;   // chunks in blocks_
+    chunk_index fresh_ = 0;      // chunks [fresh_, reserved_) were never handed out
+    chunk_index in_use_ = 0;
+    chunk_index free_head_ = no_chunk;
+    std::uint64_t refused_at_limit_ = 0;
+    std::uint64_t refused_out_of_memory_ = 0;
+};
+
+/// The chunk size the stack uses: 16 KiB.
+/// - At least one full-size segment on any common link (MSS 1460 on Ethernet, 8960
+///   with jumbo frames), so a segment's payload spans at most two chunks and is
+///   copied in at most two runs; a chain hop is paid once per ~11 Ethernet segments.
+/// - Four pages, page aligned: the 4-byte link and the hop are noise (< 0.1%).
+/// - Small enough that a connection with a little data pins little: a short
+///   request holds one chunk, a 64 KiB window four.
+using chunk_pool = basic_chunk_pool<16384>;
+
+namespace detail {
+
+/// A singly linked run of chunks from one pool, numbered 0 (head) .. count()-1
+/// (tail). Owns its chunks but not the pool: every call that touches chunks takes
+/// the pool, and a chain is only ever used with one pool.
+///
+/// Locating chunk k walks links, so the chain remembers two positions (cursors).
+/// seek(k) starts from the best of head, tail and a cursor at or before k, and moves
+/// the cursor nearest to k. Two because a sender interleaves two sequential streams —
+/// retransmissions from SND.UNA and new data near SND.NXT (RFC 6675 recovery) — and
+/// a receiver interleaves hole fills near RCV.NXT with arrivals at the window's edge;
+/// one cursor would restart from the head on every switch.
+class chunk_chain {
+public:
+    struct position {
+        chunk_index chunk = no_chunk;  ///< no_chunk: this cursor is unset
+        std::uint32_t k = 0;           ///< its place in the chain
+    };
+
+    chunk_chain() noexcept = default;
+    chunk_chain(const chunk_chain&) = delete;
+    chunk_chain& operator=(const chunk_chain&) = delete;
+    chunk_chain(chunk_chain&& other) noexcept
+        : head_{std::exchange(other.head_, no_chunk)},
+          tail_{std::exchange(other.tail_, no_chunk)},
+          count_{std::exchange(other.count_, 0)},
+          cursor_{std::exchange(other.cursor_[0], {}), std::exchange(other.cursor_[1], {})}
+    {
+    }
+    /// Precondition: *this is empty (its chunks would be lost otherwise).
+    chunk_chain& operator=(chunk_chain&& other) noexcept
+    {
+        assert(empty());
+        if (this != &other) {
+            head_ = std::exchange(other.head_, no_chunk);
+            tail_ = std::exchange(other.tail_, no_chunk);
+            count_ = std::exchange(other.count_, 0);
+            cursor_[0] = std::exchange(other.cursor_[0], {});
+            cursor_[1] = std::exchange(other.cursor_[1], {});
+        }
+        return *this;
+    }
+    /// Destroying a non-empty chain strands its chunks in the pool (counted in
+    /// bytes_in_use()) until the pool itself goes: clear() first, unless the pool is
+    /// being destroyed too, as when a whole stack shuts down.
+    ~chunk_chain() = default;
+
+    bool empty() const noexcept { return count_ == 0; }
+    std::uint32_t count() const noexcept { return count_; }
+    chunk_index head() const noexcept { return head_; }
+    chunk_index tail() const noexcept { return tail_; }
+
+    /// Appends a fresh chunk; false (and no change) when the pool refuses.
+    template <std::size_t C>
+    bool push_back(basic_chunk_pool<C>& pool) noexcept
+    {
+        const chunk_index c = pool.allocate();
+        if (c == no_chunk)
+            return false;
+        if (count_ == 0)
+            head_ = c;
+        else
+            pool.next(tail_) = c;
+        tail_ = c;
+        ++count_;
+        return true;
+    }
+
+    /// Releases the first n chunks (n <= count()).
+    template <std::size_t C>
+    void pop_front(basic_chunk_pool<C>& pool, std::uint32_t n) noexcept
+    {
+        assert(n <= count_);
+        if (n == count_) {
+            clear(pool);
+            return;
+        }
+        for (std::uint32_t i = 0; i < n; ++i) {
+            const chunk_index c = head_;
+            head_ = pool.next(c);
+            pool.release(c);
+        }
+        count_ -= n;
+        for (position& p : cursor_) {
+            if (p.chunk == no_chunk)
+                continue;
+            if (p.k < n)
+                p = {};
+            else
+                p.k -= n;
+        }
+    }
+
+    /// Releases every chunk after `last` (which was the tail when count() was `n`),
+    /// undoing push_back()s; last == no_chunk with n == 0 releases everything.
+    template <std::size_t C>
+    void truncate(basic_chunk_pool<C>& pool, chunk_index last, std::uint32_t n) noexcept
+    {
+        if (n == 0) {
+            clear(pool);
+            return;
+        }
+        chunk_index c = pool.next(last);
+        while (c != no_chunk) {
+            const chunk_index after = pool.next(c);
+            pool.release(c);
+            c = after;
+        }
+        pool.next(last) = no_chunk;
+        tail_ = last;
+        count_ = n;
+        for (position& p : cursor_)
+            if (p.chunk != no_chunk && p.k >= n)
+                p = {};
+    }
+
+    template <std::size_t C>
+    void clear(basic_chunk_pool<C>& pool) noexcept
+    {
+        while (head_ != no_chunk) {
+            const chunk_index after = pool.next(head_);
+            pool.release(head_);
+            head_ = after;
+        }
+        tail_ = no_chunk;
+        count_ = 0;
+        cursor_[0] = cursor_[1] = {};
+    }
+
+    /// The cursor now at chunk k (k < count()). The caller may walk it forward with
+    /// pool.next() while the chain is unchanged; the next seek() starts from there.
+    template <std::size_t C>
+    position& seek(basic_chunk_pool<C>& pool, std::uint32_t k) noexcept
+    {
+        assert(k < count_);
+        position from{head_, 0};
+        if (k == count_ - 1)
+            from = {tail_, k};
+        for (const position& p : cursor_)
+            if (p.chunk != no_chunk && p.k <= k && p.k > from.k)
+                from = p;
+        while (from.k < k) {
+            from.chunk = pool.next(from.chunk);
+            ++from.k;
+        }
+        position& slot = cursor_[nearer(k)];
+        slot = from;
+        return slot;
+    }
+
+private:
+    // The cursor to move to k: an unset one, else the one closer to k.
+    std::size_t nearer(std::uint32_t k) const noexcept
+    {
+        if (cursor_[0].chunk == no_chunk)
+            return 0;
+        if (cursor_[1].chunk == no_chunk)
+            return 1;
+        const auto distance = [k](std::uint32_t at) { return at > k ? at - k : k - at; };
+        return distance(cursor_[1].k) < distance(cursor_[0].k) ? 1 : 0;
+    }
+
+    chunk_index head_ = no_chunk;
+    chunk_index tail_ = no_chunk;
+    std::uint32_t count_ = 0;
+    position cursor_[2];
+};
+
+}  // namespace detail
+}  // namespace tcpx::tcp

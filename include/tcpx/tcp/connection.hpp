@@ -1,0 +1,260 @@
+// tcpx/tcp/connection.hpp — one TCP connection: RFC 9293's transmission control block
+// and the event processing of §3.10, independent of any device or clock type.
+//
+// Have open: RFC 9293 §3.3.1 (the variables), §3.8 (data communication), §3.10 (event
+// processing); RFC 1122 §4.2.3 (ACK, SWS, Nagle, keep-alive); RFC 6298 (retransmission
+// timer); RFC 5681 §2 (duplicate ACKs); RFC 5961 (blind reset and SYN attacks);
+// RFC 7323 §2 (window scale); RFC 6691 (MSS).
+//
+// The connection is pure: it is handed a segment (or a user call, or a timer) and a
+// `context` (the stack's data pool, config and the time), updates itself, and tells
+// what it wants sent when asked (`next_segment`). It never sleeps, never calls user
+// code, never names a device or a clock. Every stack with the same congestion
+// control instantiates this same class.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <system_error>
+
+#include <tcpx/cc/events.hpp>
+#include <tcpx/concepts.hpp>
+#include <tcpx/config.hpp>
+#include <tcpx/error.hpp>
+#include <tcpx/tcp/chunk_pool.hpp>
+#include <tcpx/tcp/recv_buffer.hpp>
+#include <tcpx/tcp/rtt_estimator.hpp>
+#include <tcpx/tcp/segment.hpp>
+#include <tcpx/tcp/send_buffer.hpp>
+#include <tcpx/tcp/state.hpp>
+#include <tcpx/time.hpp>
+#include <tcpx/wire/seq32.hpp>
+
+namespace tcpx::tcp {
+
+/// The two endpoints that name a connection (RFC 9293 §3.1, "socket pair").
+struct four_tuple {
+    wire::ipv4_address local_address;
+    wire::ipv4_address remote_address;
+    std::uint16_t local_port = 0;
+    std::uint16_t remote_port = 0;
+    friend bool operator==(const four_tuple&, const four_tuple&) = default;
+};
+
+/// What one call needs from the stack around it: shared resources and the time.
+struct context {
+    chunk_pool& pool;
+    const config& cfg;
+    instant now;
+};
+
+/// What the stack should do after a segment was processed.
+enum class input_result : std::uint8_t {
+    done,        ///< nothing beyond what next_segment() will say
+    send_reset,  ///< answer the segment with reset_for(segment) (§3.10.7.3, §3.10.7.4 fifth)
+};
+
+/// The timers of RFC 9293 §3.8 and RFC 1122 §4.2.3, as data: one deadline each.
+enum class timer : std::uint8_t { retransmit, persist, delayed_ack, keepalive, time_wait, count };
+
+/// Per-connection counters (a subset of what Linux's tcp_info reports).
+struct connection_stats {
+    std::uint64_t segments_sent = 0;
+    std::uint64_t segments_received = 0;
+    std::uint64_t bytes_sent = 0;          ///< payload bytes put on the wire, retransmissions included
+    std::uint64_t bytes_acked = 0;
+    std::uint64_t bytes_received = 0;      ///< in-order payload bytes delivered to the receive buffer
+    std::uint64_t retransmitted_segments = 0;
+    std::uint64_t fast_retransmits = 0;
+    std::uint64_t timeouts = 0;
+    std::uint64_t duplicate_acks = 0;
+    std::uint64_t out_of_order_dropped = 0;  ///< out-of-order data not stored (ranges or pool full)
+    std::uint64_t challenge_acks = 0;        ///< RFC 5961 challenge ACKs sent
+};
+
+/// One TCP connection. `CC` is its congestion-control policy (concepts.hpp).
+template <congestion_control CC>
+class connection {
+public:
+    connection() noexcept = default;
+
+    // ---- opening (RFC 9293 §3.10.1) ----
+    /// OPEN, active: CLOSED -> SYN-SENT. The SYN goes out at the next next_segment().
+    void open_active(const four_tuple& id, seq32 iss, context& ctx) noexcept;
+    /// A listener's SYN (§3.10.7.2): CLOSED -> SYN-RECEIVED, SYN-ACK to send.
+    void open_passive(const four_tuple& id, seq32 iss, const segment& syn, context& ctx) noexcept;
+
+    // ---- user calls (RFC 9293 §3.10.2 - §3.10.6) ----
+    /// SEND: queues what fits; errc::would_block when nothing fits now.
+    std::size_t send(std::span<const std::uint8_t> data, context& ctx, std::error_code& ec) noexcept;
+    /// RECEIVE: copies in-order data; errc::end_of_stream after the peer's FIN, would_block when empty.
+    std::size_t receive(std::span<std::uint8_t> out, context& ctx, std::error_code& ec) noexcept;
+    /// CLOSE of the sending side (§3.10.4): a FIN follows the queued data.
+    std::error_code shutdown(context& ctx) noexcept;
+    /// The user let go of the connection: no more reads. Unread or later data resets it
+    /// (RFC 1122 §4.2.2.13, RFC 2525 §2.17). Implies shutdown().
+    void release(context& ctx) noexcept;
+    /// ABORT (§3.10.5): to CLOSED; true when a reset must be sent (take it from abort_reset()).
+    bool abort(context& ctx) noexcept;
+    /// The reset an abort sends: <SEQ=SND.NXT><CTL=RST> (§3.10.5).
+    wire::tcp_header abort_reset() const noexcept;
+
+    // ---- events ----
+    /// SEGMENT ARRIVES (§3.10.7.3, §3.10.7.4), for a segment addressed to this connection.
+    input_result on_segment(const segment& seg, context& ctx) noexcept;
+    /// Fires every timer whose deadline is at or before ctx.now (§3.10.8).
+    void on_timer(context& ctx) noexcept;
+    /// The next segment to send now, if any: fills `out` and records it as sent.
+    bool next_segment(context& ctx, outgoing& out) noexcept;
+    /// The earliest armed timer, or tcpx::never.
+    instant next_deadline() const noexcept;
+
+    // ---- queries ----
+    tcp::state state() const noexcept { return state_; }
+    const four_tuple& id() const noexcept { return id_; }
+    /// Why the connection ended, if it ended abnormally (refused, reset, timed out ...).
+    std::error_code error() const noexcept { return error_; }
+    std::size_t readable_bytes() const noexcept { return rcvbuf_.readable(); }
+    /// Bytes send() would take now.
+    std::size_t writable_bytes(const config& cfg) const noexcept;
+    /// The peer's FIN has been received (all data before it is in the receive buffer).
+    bool peer_closed() const noexcept { return fin_received_; }
+    bool released() const noexcept { return released_; }
+    /// True while this connection came from a listener and has not been accepted.
+    bool passive() const noexcept { return passive_; }
+    void set_nodelay(bool on) noexcept { nodelay_ = on; }
+    bool nodelay() const noexcept { return nodelay_; }
+    void set_keepalive(bool on, context& ctx) noexcept;
+    const connection_stats& stats() const noexcept { return stats_; }
+    const rtt_estimator& rtt() const noexcept { return rtt_; }
+    const CC& congestion() const noexcept { return cc_; }
+    std::uint16_t send_mss() const noexcept { return snd_.mss; }
+    /// Calls f(std::span<const std::uint8_t>) for the runs of send-buffer bytes that
+    /// `out` carries, in order: how the stack copies a payload into a packet.
+    template <class F>
+    void for_each_payload_run(chunk_pool& pool, const outgoing& out, F&& f)
+    {
+        if (out.payload_length != 0)
+            sndbuf_.for_each_run(pool, out.payload_offset, out.payload_length, static_cast<F&&>(f));
+    }
+    /// Returns every chunk to the pool (the connection is being reclaimed).
+    void free_buffers(chunk_pool& pool) noexcept;
+
+    // RFC 9293 §3.3.1, grouped as the RFC groups them.
+    struct send_sequence {
+        seq32 una;                  ///< SND.UNA: oldest unacknowledged
+        seq32 nxt;                  ///< SND.NXT: next to send
+        std::uint32_t wnd = 0;      ///< SND.WND, already scaled (RFC 7323 §2.3)
+        seq32 up;                   ///< SND.UP
+        seq32 wl1;                  ///< SND.WL1: SEG.SEQ of the last window update
+        seq32 wl2;                  ///< SND.WL2: SEG.ACK of the last window update
+        seq32 max;                  ///< highest SND.NXT so far (BSD's snd_max): what is in flight
+        std::uint32_t max_wnd = 0;  ///< largest SND.WND seen (RFC 5961 §5.2 MAX.SND.WND; SWS)
+        std::uint16_t mss = 536;    ///< effective send MSS (RFC 9293 §3.7.1, RFC 6691)
+        std::uint8_t scale = 0;     ///< Snd.Wind.Shift (RFC 7323 §2.3)
+    };
+    struct receive_sequence {
+        seq32 nxt;                  ///< RCV.NXT
+        std::uint32_t wnd = 0;      ///< RCV.WND as last advertised
+        seq32 up;                   ///< RCV.UP
+        seq32 adv;                  ///< right edge last advertised, RCV.NXT + RCV.WND (never moves left)
+        std::uint8_t scale = 0;     ///< Rcv.Wind.Shift
+    };
+    const send_sequence& snd() const noexcept { return snd_; }
+    const receive_sequence& rcv() const noexcept { return rcv_; }
+    seq32 iss() const noexcept { return iss_; }
+    seq32 irs() const noexcept { return irs_; }
+    instant deadline(timer t) const noexcept { return timers_[static_cast<std::size_t>(t)]; }
+
+private:
+    // input, by RFC 9293 §3.10.7 case (impl/connection_input.ipp)
+    input_result on_segment_syn_sent(const segment& seg, context& ctx) noexcept;
+    input_result on_segment_synchronized(const segment& seg, context& ctx) noexcept;
+    bool acceptable(const segment& seg) const noexcept;
+    bool check_reset(const segment& seg, context& ctx) noexcept;
+    input_result check_ack(const segment& seg, context& ctx) noexcept;
+    void process_new_ack(const segment& seg, context& ctx) noexcept;
+    void process_duplicate_ack(const segment& seg, context& ctx) noexcept;
+    void update_send_window(const segment& seg) noexcept;
+    void process_text(const segment& seg, context& ctx) noexcept;
+    void process_fin(context& ctx) noexcept;
+    void learn_options(const segment& syn, context& ctx) noexcept;
+    void enter_established(context& ctx) noexcept;
+    void enter_time_wait(context& ctx) noexcept;
+    void enter_closed(std::error_code why) noexcept;
+    void schedule_ack(bool immediately, context& ctx) noexcept;
+
+    // output (impl/connection_output.ipp)
+    bool next_handshake_segment(context& ctx, outgoing& out) noexcept;
+    bool next_data_segment(context& ctx, outgoing& out) noexcept;
+    void fill_common(outgoing& out, context& ctx) noexcept;
+    std::uint16_t advertise_window(context& ctx) noexcept;
+    std::uint32_t receive_space(const config& cfg) const noexcept;
+    std::uint32_t flight_size() const noexcept { return static_cast<std::uint32_t>(snd_.max - snd_.una); }
+    std::size_t send_data_offset() const noexcept { return static_cast<std::size_t>(snd_.nxt - data_start()); }
+    seq32 data_start() const noexcept { return snd_.una == iss_ ? iss_ + 1 : snd_.una; }
+    bool fin_acked() const noexcept { return fin_queued_ && seq_gt(snd_.una, fin_seq_); }
+    void record_sent(const outgoing& out, std::uint32_t seq_length, context& ctx) noexcept;
+    std::uint16_t announced_mss(const config& cfg) const noexcept;
+
+    // timers (impl/connection_timers.ipp)
+    void arm(timer t, instant at) noexcept { timers_[static_cast<std::size_t>(t)] = at; }
+    void disarm(timer t) noexcept { timers_[static_cast<std::size_t>(t)] = never; }
+    bool armed(timer t) const noexcept { return deadline(t) != never; }
+    void on_retransmit_timeout(context& ctx) noexcept;
+    void on_persist_timeout(context& ctx) noexcept;
+    void on_keepalive_timeout(context& ctx) noexcept;
+    void restart_keepalive(context& ctx) noexcept;
+    void update_retransmit_timer(context& ctx) noexcept;
+
+    four_tuple id_;
+    tcp::state state_ = tcp::state::closed;
+    send_sequence snd_;
+    seq32 iss_;
+    receive_sequence rcv_;
+    seq32 irs_;
+
+    send_buffer sndbuf_;
+    recv_buffer rcvbuf_;
+    rtt_estimator rtt_;
+    CC cc_{cc::init{}};
+    std::array<instant, static_cast<std::size_t>(timer::count)> timers_{never, never, never, never, never};
+
+    // The sender's bookkeeping beyond §3.3.1.
+    seq32 fin_seq_;               ///< sequence number of our FIN, once queued
+    seq32 rtt_seq_;               ///< RFC 6298 §3 / Karn: the segment being timed ends here
+    instant rtt_start_{};         ///< when it was sent; instant{} when nothing is timed
+    instant oldest_unacked_sent_{};  ///< for the user timeout (RFC 9293 §3.10.8)
+    instant last_received_{};     ///< for keep-alive (RFC 1122 §4.2.3.6)
+    instant last_sent_{};         ///< for restart after idle (RFC 5681 §4.1)
+    duration persist_interval_{0};
+    seq32 remote_fin_seq_;        ///< where the peer's FIN sits, when it arrived out of order
+    std::error_code error_;
+    connection_stats stats_;
+    std::uint16_t peer_mss_ = 536;
+    std::uint8_t duplicate_acks_ = 0;
+    std::uint8_t unacked_segments_ = 0;  ///< full-sized segments received since our last ACK
+    std::uint8_t keepalive_probes_sent_ = 0;
+
+    bool passive_ = false;
+    bool nodelay_ = false;
+    bool keepalive_ = false;
+    bool released_ = false;
+    bool fin_queued_ = false;        ///< the user closed the sending side: FIN at fin_seq_
+    bool fin_received_ = false;
+    bool remote_fin_pending_ = false;  ///< a FIN arrived beyond RCV.NXT
+    bool ack_now_ = false;
+    bool fast_retransmit_ = false;
+    bool probe_ = false;             ///< persist: send one byte beyond the window
+    bool keepalive_probe_ = false;
+    bool peer_offered_scale_ = false;
+};
+
+}  // namespace tcpx::tcp
+
+#include <tcpx/tcp/impl/connection_input.ipp>
+#include <tcpx/tcp/impl/connection_output.ipp>
+#include <tcpx/tcp/impl/connection_timers.ipp>
+#include <tcpx/tcp/impl/connection_user.ipp>

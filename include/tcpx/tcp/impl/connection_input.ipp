@@ -1,0 +1,524 @@
+// SEGMENT ARRIVES (RFC 9293 §3.10.7) for tcpx/tcp/connection.hpp. Not to be
+// included directly. One function per case of the RFC; inside the synchronized
+// case the checks run in the RFC's order, each opened by the RFC's step name.
+#pragma once
+
+#include <algorithm>
+
+namespace tcpx::tcp {
+
+template <congestion_control CC>
+input_result connection<CC>::on_segment(const segment& seg, context& ctx) noexcept
+{
+    ++stats_.segments_received;
+    switch (state_) {
+    case state::closed:
+        // §3.10.7.1: a closed connection answers everything but a reset with a reset.
+        return seg.has(tcp_flags::rst) ? input_result::done : input_result::send_reset;
+    case state::listen:
+        // Listening is the stack's (listeners hold no connection); not reachable.
+        return input_result::done;
+    case state::syn_sent:
+        return on_segment_syn_sent(seg, ctx);
+    case state::syn_received:
+    case state::established:
+    case state::fin_wait_1:
+    case state::fin_wait_2:
+    case state::close_wait:
+    case state::closing:
+    case state::last_ack:
+    case state::time_wait:
+        return on_segment_synchronized(seg, ctx);
+    }
+    return input_result::done;
+}
+
+// RFC 9293 §3.10.7.3: SYN-SENT.
+template <congestion_control CC>
+input_result connection<CC>::on_segment_syn_sent(const segment& seg, context& ctx) noexcept
+{
+    // First, check the ACK bit: it must acknowledge our SYN and nothing beyond.
+    const bool has_ack = seg.has(tcp_flags::ack);
+    if (has_ack && (seq_le(seg.ack(), iss_) || seq_gt(seg.ack(), snd_.nxt))) {
+        // "send a reset (unless the RST bit is set) <SEQ=SEG.ACK><CTL=RST> and discard"
+        return seg.has(tcp_flags::rst) ? input_result::done : input_result::send_reset;
+    }
+    // Second, check the RST bit.
+    if (seg.has(tcp_flags::rst)) {
+        // RFC 5961 §3.2 / RFC 9293: only a reset whose ACK acknowledges our SYN counts;
+        // one without an ACK is dropped.
+        if (has_ack) enter_closed(errc::connection_refused);
+        return input_result::done;
+    }
+    // Third, the security check: tcpx does not implement compartments (RFC 9293 §3.10.7.3).
+    // Fourth, check the SYN bit.
+    if (!seg.has(tcp_flags::syn)) return input_result::done;  // fifth: neither SYN nor RST
+    irs_ = seg.seq();
+    rcv_.nxt = irs_ + 1;
+    rcv_.adv = rcv_.nxt;
+    learn_options(seg, ctx);
+    // The window in a SYN is never scaled (RFC 7323 §2.2).
+    snd_.wnd = seg.header.window;
+    snd_.max_wnd = std::max(snd_.max_wnd, snd_.wnd);
+    snd_.wl1 = seg.seq();
+    snd_.wl2 = seg.ack();
+    if (has_ack) {
+        snd_.una = seg.ack();
+        if (rtt_start_ != instant{}) {
+            // Karn (RFC 6298 §3): rtt_start_ is cleared when the SYN is retransmitted.
+            rtt_.on_sample(ctx.now - rtt_start_);
+            rtt_start_ = instant{};
+        }
+    }
+    if (seq_gt(snd_.una, iss_)) {
+        // Our SYN is acknowledged: "enter ESTABLISHED, form an ACK segment and send it".
+        enter_established(ctx);
+        ack_now_ = true;
+        // Data in the SYN-ACK (rare, allowed) continues at step six (RFC 9293 §3.10.7.3).
+        if (!seg.payload.empty()) process_text(seg, ctx);
+        if (seg.has(tcp_flags::fin)) process_fin(ctx);
+        return input_result::done;
+    }
+    // Simultaneous open (RFC 9293 §3.5 figure 8): SYN-RECEIVED, answer with SYN,ACK.
+    state_ = state::syn_received;
+    snd_.nxt = iss_;  // resend our SYN, now with an ACK
+    return input_result::done;
+}
+
+// RFC 9293 §3.10.7.4: SYN-RECEIVED and the synchronized states.
+template <congestion_control CC>
+input_result connection<CC>::on_segment_synchronized(const segment& seg, context& ctx) noexcept
+{
+    // First, check the sequence number.
+    if (!acceptable(seg)) {
+        // "If an incoming segment is not acceptable, an acknowledgment should be sent in
+        // reply (unless the RST bit is set)".
+        if (!seg.has(tcp_flags::rst)) ack_now_ = true;
+        return input_result::done;
+    }
+    last_received_ = ctx.now;
+    keepalive_probes_sent_ = 0;
+    if (keepalive_) restart_keepalive(ctx);
+
+    // Second, check the RST bit.
+    if (seg.has(tcp_flags::rst)) {
+        check_reset(seg, ctx);
+        return input_result::done;
+    }
+    // Third, the security check: not implemented (no compartments).
+
+    // Fourth, check the SYN bit.
+    if (seg.has(tcp_flags::syn)) {
+        if (state_ == state::syn_received && passive_ && seg.seq() == irs_) {
+            // A retransmission of the SYN that opened us: our SYN-ACK was lost.
+            snd_.nxt = iss_;
+            return input_result::done;
+        }
+        // RFC 5961 §4.2 / RFC 9293 §3.10.7.4 (MUST-60 ...): a SYN in a synchronized
+        // state, in the window or not, gets a challenge ACK and is dropped.
+        ++stats_.challenge_acks;
+        ack_now_ = true;
+        return input_result::done;
+    }
+
+    // Fifth, check the ACK field.
+    if (!seg.has(tcp_flags::ack)) return input_result::done;  // "drop the segment and return"
+    if (const auto r = check_ack(seg, ctx); r != input_result::done || state_ == state::closed)
+        return r;
+    if (state_ == state::time_wait) {
+        // Only a retransmitted FIN can arrive: acknowledge it and restart the 2 MSL wait.
+        if (seg.has(tcp_flags::fin)) {
+            ack_now_ = true;
+            arm(timer::time_wait, ctx.now + 2 * ctx.cfg.msl);
+        }
+        return input_result::done;
+    }
+
+    // Sixth, check the URG bit (RFC 9293 §3.8.5, §3.10.7.4): tcpx keeps urgent data
+    // in band; the pointer is remembered but nothing is signalled (RFC 6093 §4).
+    if (seg.has(tcp_flags::urg) && (state_ == state::established || state_ == state::fin_wait_1 ||
+                                    state_ == state::fin_wait_2)) {
+        const seq32 up = seg.seq() + seg.header.urgent_pointer;
+        if (seq_gt(up, rcv_.up)) rcv_.up = up;
+    }
+
+    // Seventh, process the segment text.
+    if (!seg.payload.empty()) process_text(seg, ctx);
+
+    // Eighth, check the FIN bit: it counts only where it sits in sequence.
+    if (seg.has(tcp_flags::fin)) {
+        const seq32 fin_at = seg.seq() + static_cast<std::uint32_t>(seg.payload.size());
+        if (fin_at == rcv_.nxt) {
+            process_fin(ctx);
+        } else if (seq_gt(fin_at, rcv_.nxt) && !fin_received_) {
+            // Out of order: hold the FIN's place until the data before it arrives.
+            remote_fin_pending_ = true;
+            remote_fin_seq_ = fin_at;
+        }
+    }
+    return input_result::done;
+}
+
+// RFC 9293 §3.10.7.4 first: the four cases of segment acceptability (§3.4 table).
+template <congestion_control CC>
+bool connection<CC>::acceptable(const segment& seg) const noexcept
+{
+    const std::uint32_t len = seg.length();
+    const std::uint32_t wnd = rcv_.wnd;
+    if (len == 0) {
+        if (wnd == 0) return seg.seq() == rcv_.nxt;
+        return in_window(seg.seq(), rcv_.nxt, wnd);
+    }
+    if (wnd == 0) return false;
+    return in_window(seg.seq(), rcv_.nxt, wnd) || in_window(seg.seq() + (len - 1), rcv_.nxt, wnd);
+}
+
+// RFC 9293 §3.10.7.4 second, with RFC 5961 §3.2's protection against blind resets.
+template <congestion_control CC>
+bool connection<CC>::check_reset(const segment& seg, context&) noexcept
+{
+    if (seg.seq() != rcv_.nxt) {
+        // RFC 5961 §3.2: in the window but not exactly RCV.NXT — answer with a
+        // challenge ACK; the true peer will reset again with the right number.
+        ++stats_.challenge_acks;
+        ack_now_ = true;
+        return false;
+    }
+    switch (state_) {
+    case state::syn_received:
+        // A passive open returns to LISTEN: for tcpx the embryonic connection just goes
+        // (the listener is untouched). An active one was refused.
+        enter_closed(passive_ ? errc::connection_reset : errc::connection_refused);
+        return true;
+    case state::established:
+    case state::fin_wait_1:
+    case state::fin_wait_2:
+    case state::close_wait:
+        // "any outstanding RECEIVEs and SEND should receive 'reset' responses"
+        enter_closed(errc::connection_reset);
+        return true;
+    case state::closing:
+    case state::last_ack:
+    case state::time_wait:
+        enter_closed({});
+        return true;
+    case state::closed:
+    case state::listen:
+    case state::syn_sent:
+        return false;
+    }
+    return false;
+}
+
+// RFC 9293 §3.10.7.4 fifth: the ACK field.
+template <congestion_control CC>
+input_result connection<CC>::check_ack(const segment& seg, context& ctx) noexcept
+{
+    if (state_ == state::syn_received) {
+        if (seq_gt(seg.ack(), snd_.una) && seq_le(seg.ack(), snd_.nxt)) {
+            // "enter ESTABLISHED state and continue processing" with the window from
+            // this segment (the variables SND.WND, SND.WL1, SND.WL2).
+            snd_.wnd = static_cast<std::uint32_t>(seg.header.window) << snd_.scale;
+            snd_.wl1 = seg.seq();
+            snd_.wl2 = seg.ack();
+            enter_established(ctx);
+        } else {
+            // "<SEQ=SEG.ACK><CTL=RST>"
+            return input_result::send_reset;
+        }
+    }
+    // RFC 5961 §5.2 (RFC 9293 MUST-...): acceptable if
+    // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT; otherwise drop and send an ACK.
+    const std::uint32_t max_wnd = std::max<std::uint32_t>(snd_.max_wnd, 1);
+    if (seq_gt(seg.ack(), snd_.max) || seq_lt(seg.ack(), snd_.una - max_wnd)) {
+        ack_now_ = true;
+        return input_result::done;
+    }
+    if (seq_gt(seg.ack(), snd_.una)) {
+        process_new_ack(seg, ctx);
+    } else if (seg.ack() == snd_.una) {
+        process_duplicate_ack(seg, ctx);
+    }
+    // RFC 9293 §3.10.7.4: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
+    // updated" when the segment is newer than the last update (WL1, WL2).
+    if (seq_le(seg.ack(), snd_.max) && seq_ge(seg.ack(), snd_.una) &&
+        (seq_lt(snd_.wl1, seg.seq()) || (snd_.wl1 == seg.seq() && seq_le(snd_.wl2, seg.ack())))) {
+        update_send_window(seg);
+    }
+
+    if (!fin_acked()) return input_result::done;
+    // Our FIN is acknowledged: the closing states move on.
+    switch (state_) {
+    case state::fin_wait_1:
+        state_ = state::fin_wait_2;
+        if (released_) arm(timer::time_wait, ctx.now + ctx.cfg.msl * 2);  // orphan guard
+        break;
+    case state::closing:
+        enter_time_wait(ctx);
+        break;
+    case state::last_ack:
+        enter_closed({});
+        break;
+    case state::closed:
+    case state::listen:
+    case state::syn_sent:
+    case state::syn_received:
+    case state::established:
+    case state::fin_wait_2:
+    case state::close_wait:
+    case state::time_wait:
+        break;
+    }
+    return input_result::done;
+}
+
+// An ACK of new data: SND.UNA < SEG.ACK =< SND.NXT.
+template <congestion_control CC>
+void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
+{
+    const std::uint32_t flight_before = flight_size();
+    const bool acks_syn = snd_.una == iss_;
+    std::uint32_t acked = static_cast<std::uint32_t>(seg.ack() - snd_.una);
+    stats_.bytes_acked += acked;
+    // SYN and FIN take a sequence number each but no byte of the send buffer.
+    std::uint32_t data_acked = acked;
+    if (acks_syn) --data_acked;
+    if (fin_queued_ && seq_gt(seg.ack(), fin_seq_)) --data_acked;
+    sndbuf_.consume(ctx.pool, std::min<std::size_t>(data_acked, sndbuf_.size()));
+    snd_.una = seg.ack();
+    if (seq_lt(snd_.nxt, snd_.una)) snd_.nxt = snd_.una;  // after a go-back, the ACK went past us
+    duplicate_acks_ = 0;
+
+    // RFC 6298 §3 with Karn's algorithm: one timed segment at a time, never a retransmitted one.
+    duration sample{0};
+    if (rtt_start_ != instant{} && seq_ge(snd_.una, rtt_seq_)) {
+        sample = ctx.now - rtt_start_;
+        rtt_.on_sample(sample);
+        rtt_start_ = instant{};
+    }
+    // RFC 6298 §5.7 note: an ACK of new data clears the backoff.
+    rtt_.reset_backoff();
+    oldest_unacked_sent_ = ctx.now;
+
+    // The handshake's ACK of our SYN is no congestion signal (RFC 5681 §3.1 counts data).
+    if (!acks_syn && is_synchronized(state_)) {
+        const cc::action a = cc_.on_ack(cc::ack_event{seg.ack(), acked, flight_before, sample, ctx.now});
+        if (a == cc::action::retransmit) fast_retransmit_ = true;
+    }
+    // RFC 6298 §5.2 / §5.3: stop the timer when everything is acknowledged, else restart it.
+    if (snd_.una == snd_.max) disarm(timer::retransmit);
+    else arm(timer::retransmit, ctx.now + rtt_.rto());
+}
+
+// RFC 5681 §2: the five conditions of a duplicate ACK (SEG.ACK == SND.UNA was checked).
+template <congestion_control CC>
+void connection<CC>::process_duplicate_ack(const segment& seg, context& ctx) noexcept
+{
+    const bool outstanding = snd_.max != snd_.una;
+    const bool no_data = seg.payload.empty() && !seg.has(tcp_flags::syn) && !seg.has(tcp_flags::fin);
+    const bool same_window = (static_cast<std::uint32_t>(seg.header.window) << snd_.scale) == snd_.wnd;
+    if (!(outstanding && no_data && same_window)) {
+        if (!outstanding || !no_data) duplicate_acks_ = 0;
+        return;
+    }
+    ++stats_.duplicate_acks;
+    if (duplicate_acks_ < 255) ++duplicate_acks_;
+    const cc::action a = cc_.on_duplicate_ack(
+        cc::duplicate_ack_event{seg.ack(), duplicate_acks_, flight_size(), snd_.max, ctx.now});
+    if (a == cc::action::retransmit) {
+        fast_retransmit_ = true;
+        ++stats_.fast_retransmits;
+    }
+}
+
+template <congestion_control CC>
+void connection<CC>::update_send_window(const segment& seg) noexcept
+{
+    snd_.wnd = static_cast<std::uint32_t>(seg.header.window) << snd_.scale;
+    snd_.wl1 = seg.seq();
+    snd_.wl2 = seg.ack();
+    snd_.max_wnd = std::max(snd_.max_wnd, snd_.wnd);
+    if (snd_.wnd != 0) {
+        // The window opened: persisting is over (RFC 9293 §3.8.6.1).
+        if (armed(timer::persist)) {
+            disarm(timer::persist);
+            persist_interval_ = duration{0};
+        }
+    }
+}
+
+// RFC 9293 §3.10.7.4 seventh: segment text, trimmed to the window and placed in order.
+template <congestion_control CC>
+void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
+{
+    switch (state_) {
+    case state::established:
+    case state::fin_wait_1:
+    case state::fin_wait_2:
+        break;
+    case state::close_wait:
+    case state::closing:
+    case state::last_ack:
+    case state::time_wait:
+        // "This should not occur since a FIN has been received from the remote side.
+        // Ignore the segment text."
+        return;
+    case state::closed:
+    case state::listen:
+    case state::syn_sent:
+    case state::syn_received:
+        return;
+    }
+    if (released_) {
+        // Nobody will read this: RFC 1122 §4.2.2.13 / RFC 2525 §2.17, reset instead.
+        ack_now_ = false;
+        enter_closed(errc::connection_aborted);
+        return;
+    }
+    // Where the data starts, counted from RCV.NXT; bytes before RCV.NXT are old (§3.10.7.4
+    // "trimmed"), and a SYN in front of data occupies one sequence number.
+    seq32 first = seg.seq() + (seg.has(tcp_flags::syn) ? 1u : 0u);
+    std::span<const std::uint8_t> data = seg.payload;
+    if (seq_lt(first, rcv_.nxt)) {
+        const auto old = static_cast<std::size_t>(rcv_.nxt - first);
+        if (old >= data.size()) {
+            schedule_ack(true, ctx);  // a pure duplicate: re-acknowledge at once (RFC 5681 §4.2)
+            return;
+        }
+        data = data.subspan(old);
+        first = rcv_.nxt;
+    }
+    const auto offset = static_cast<std::size_t>(first - rcv_.nxt);
+    // Trim what lies beyond the window we advertised.
+    const std::size_t room = rcv_.wnd > offset ? rcv_.wnd - offset : 0;
+    if (data.size() > room) data = data.first(room);
+    if (data.empty()) {
+        schedule_ack(true, ctx);
+        return;
+    }
+    const bool in_order = offset == 0;
+    const bool had_gap = rcvbuf_.held_out_of_order() != 0;
+    const auto r = rcvbuf_.write(ctx.pool, offset, data, ctx.cfg.receive_buffer);
+    if (!r.stored) ++stats_.out_of_order_dropped;
+    if (r.delivered != 0) {
+        rcv_.nxt += static_cast<std::uint32_t>(r.delivered);
+        stats_.bytes_received += r.delivered;
+    }
+    if (remote_fin_pending_ && rcv_.nxt == remote_fin_seq_) {
+        remote_fin_pending_ = false;
+        process_fin(ctx);
+        return;
+    }
+    // RFC 5681 §4.2: out-of-order data, or data that fills a gap, is acknowledged at
+    // once; in-order data may wait (RFC 1122 §4.2.3.2): every second full segment.
+    if (!in_order || had_gap) {
+        schedule_ack(true, ctx);
+        return;
+    }
+    if (data.size() >= snd_.mss || data.size() >= peer_mss_) ++unacked_segments_;
+    schedule_ack(unacked_segments_ >= 2, ctx);
+}
+
+// RFC 9293 §3.10.7.4 eighth: the FIN bit, once everything before it has arrived.
+template <congestion_control CC>
+void connection<CC>::process_fin(context& ctx) noexcept
+{
+    if (!fin_received_) {
+        fin_received_ = true;
+        rcv_.nxt += 1;  // "advance RCV.NXT over the FIN"
+    }
+    schedule_ack(true, ctx);
+    switch (state_) {
+    case state::syn_received:
+    case state::established:
+        state_ = state::close_wait;
+        break;
+    case state::fin_wait_1:
+        // Our FIN acknowledged too (check_ack ran first, so state would be FIN-WAIT-2):
+        // here it is not, so both sides are closing at once.
+        state_ = state::closing;
+        break;
+    case state::fin_wait_2:
+        enter_time_wait(ctx);
+        break;
+    case state::time_wait:
+        arm(timer::time_wait, ctx.now + 2 * ctx.cfg.msl);
+        break;
+    case state::close_wait:
+    case state::closing:
+    case state::last_ack:
+    case state::closed:
+    case state::listen:
+    case state::syn_sent:
+        break;
+    }
+}
+
+// RFC 9293 §3.7.1 (MSS), RFC 7323 §2.2 (window scale), from the peer's SYN.
+template <congestion_control CC>
+void connection<CC>::learn_options(const segment& syn, context& ctx) noexcept
+{
+    const auto& o = syn.header.options;
+    // RFC 9293 §3.7.1 (MUST-15): without the option, assume 536 (IPv4).
+    peer_mss_ = o.mss ? std::max<std::uint16_t>(*o.mss, 64) : 536;
+    snd_.mss = std::min(peer_mss_, announced_mss(ctx.cfg));
+    // RFC 7323 §2.2: scaling is on only if both SYNs carried the option.
+    peer_offered_scale_ = o.window_scale.has_value();
+    if (peer_offered_scale_ && ctx.cfg.window_scaling) {
+        snd_.scale = *o.window_scale;  // the parser clamped it to 14 (§2.3)
+    } else {
+        snd_.scale = 0;
+        rcv_.scale = 0;
+    }
+}
+
+template <congestion_control CC>
+void connection<CC>::enter_established(context& ctx) noexcept
+{
+    state_ = state::established;
+    std::uint32_t iw = 0;
+    if (ctx.cfg.initial_window_segments != 0) iw = ctx.cfg.initial_window_segments * std::uint32_t{snd_.mss};
+    // RFC 5681 §3.1: if the SYN or SYN-ACK was retransmitted, the IW is one segment.
+    if (stats_.retransmitted_segments != 0) iw = snd_.mss;
+    cc_ = CC{cc::init{snd_.mss, iw}};
+    if (stats_.retransmitted_segments != 0) rtt_.restart_after_syn_timeout();  // RFC 6298 §5.7
+    rtt_.reset_backoff();
+    disarm(timer::retransmit);
+    last_received_ = ctx.now;
+    last_sent_ = ctx.now;
+    if (keepalive_) restart_keepalive(ctx);
+}
+
+template <congestion_control CC>
+void connection<CC>::enter_time_wait(context& ctx) noexcept
+{
+    state_ = state::time_wait;
+    // RFC 9293 §3.10.7.4: "Start the time-wait timer, turn off the other timers."
+    for (auto& t : timers_) t = never;
+    arm(timer::time_wait, ctx.now + 2 * ctx.cfg.msl);
+}
+
+template <congestion_control CC>
+void connection<CC>::enter_closed(std::error_code why) noexcept
+{
+    state_ = state::closed;
+    if (why && !error_) error_ = why;
+    for (auto& t : timers_) t = never;
+    ack_now_ = false;
+    fast_retransmit_ = false;
+    probe_ = false;
+    keepalive_probe_ = false;
+}
+
+template <congestion_control CC>
+void connection<CC>::schedule_ack(bool immediately, context& ctx) noexcept
+{
+    if (immediately) {
+        ack_now_ = true;
+        return;
+    }
+    // RFC 1122 §4.2.3.2: delay, but never beyond the configured bound (< 0.5 s).
+    if (!armed(timer::delayed_ack)) arm(timer::delayed_ack, ctx.now + ctx.cfg.delayed_ack);
+}
+
+}  // namespace tcpx::tcp

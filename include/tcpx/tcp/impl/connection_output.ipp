@@ -1,0 +1,238 @@
+// What a connection sends, and when (RFC 9293 §3.8, RFC 1122 §4.2.3), for
+// tcpx/tcp/connection.hpp. Not to be included directly.
+#pragma once
+
+#include <algorithm>
+
+namespace tcpx::tcp {
+
+template <congestion_control CC>
+bool connection<CC>::next_segment(context& ctx, outgoing& out) noexcept
+{
+    switch (state_) {
+    case state::closed:
+    case state::listen:
+        return false;
+    case state::syn_sent:
+    case state::syn_received:
+        return next_handshake_segment(ctx, out);
+    case state::established:
+    case state::fin_wait_1:
+    case state::fin_wait_2:
+    case state::close_wait:
+    case state::closing:
+    case state::last_ack:
+    case state::time_wait:
+        return next_data_segment(ctx, out);
+    }
+    return false;
+}
+
+template <congestion_control CC>
+std::uint16_t connection<CC>::announced_mss(const config& cfg) const noexcept
+{
+    // The stack resolves cfg.mss from the device MTU before any connection exists.
+    return cfg.mss != 0 ? cfg.mss : 536;
+}
+
+// RFC 9293 §3.5: the SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED), first sent or again.
+template <congestion_control CC>
+bool connection<CC>::next_handshake_segment(context& ctx, outgoing& out) noexcept
+{
+    if (snd_.nxt != iss_) {
+        if (state_ == state::syn_received && ack_now_) {
+            // An unacceptable segment in SYN-RECEIVED is answered with an ACK (§3.10.7.4 first).
+            fill_common(out, ctx);
+            out.header.seq = snd_.nxt;
+            record_sent(out, 0, ctx);
+            return true;
+        }
+        ack_now_ = false;
+        return false;
+    }
+    out = outgoing{};
+    out.header.source_port = id_.local_port;
+    out.header.destination_port = id_.remote_port;
+    out.header.seq = iss_;
+    out.header.flags = tcp_flags::syn;
+    if (state_ == state::syn_received) {
+        out.header.flags |= tcp_flags::ack;
+        out.header.ack = rcv_.nxt;
+    }
+    // RFC 7323 §2.2: the window of a SYN is never scaled.
+    out.header.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_.wnd, 0xffff));
+    // RFC 9293 §3.7.1 (MUST-14 ... SHOULD send): announce our MSS in every SYN.
+    out.header.options.mss = announced_mss(ctx.cfg);
+    // RFC 7323 §2.2: offer scaling in a SYN; in a SYN,ACK only if the peer offered it.
+    if (ctx.cfg.window_scaling && (state_ == state::syn_sent || peer_offered_scale_))
+        out.header.options.window_scale = rcv_.scale;
+    record_sent(out, 1, ctx);
+    return true;
+}
+
+template <congestion_control CC>
+void connection<CC>::fill_common(outgoing& out, context& ctx) noexcept
+{
+    out = outgoing{};
+    out.header.source_port = id_.local_port;
+    out.header.destination_port = id_.remote_port;
+    out.header.ack = rcv_.nxt;
+    out.header.flags = tcp_flags::ack;
+    out.header.window = advertise_window(ctx);
+}
+
+// RFC 9293 §3.8.6.2.2 receiver-side SWS avoidance: the right edge moves only by at least
+// min(half the buffer, one MSS), and never moves left (§3.8.6.2.2, RFC 7323 §2.4).
+template <congestion_control CC>
+std::uint16_t connection<CC>::advertise_window(context& ctx) noexcept
+{
+    const std::uint32_t space = receive_space(ctx.cfg);
+    const seq32 right = rcv_.nxt + space;
+    if (seq_lt(rcv_.adv, rcv_.nxt)) rcv_.adv = rcv_.nxt;
+    if (seq_gt(right, rcv_.adv)) {
+        const auto grow = static_cast<std::uint32_t>(right - rcv_.adv);
+        const auto threshold = std::min<std::uint32_t>(
+            static_cast<std::uint32_t>(ctx.cfg.receive_buffer / 2), snd_.mss);
+        if (grow >= threshold || rcv_.adv == rcv_.nxt) rcv_.adv = right;
+    }
+    rcv_.wnd = static_cast<std::uint32_t>(rcv_.adv - rcv_.nxt);
+    return static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_.wnd >> rcv_.scale, 0xffff));
+}
+
+template <congestion_control CC>
+std::uint32_t connection<CC>::receive_space(const config& cfg) const noexcept
+{
+    const std::size_t used = rcvbuf_.readable();
+    return used >= cfg.receive_buffer ? 0 : static_cast<std::uint32_t>(cfg.receive_buffer - used);
+}
+
+// RFC 9293 §3.8.6.2.1 sender-side SWS avoidance and RFC 1122 §4.2.3.4 Nagle: the data
+// segment to send now, or the FIN, or a bare ACK, or nothing.
+template <congestion_control CC>
+bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
+{
+    const bool may_send_data = state_ == state::established || state_ == state::close_wait ||
+                               state_ == state::fin_wait_1 || state_ == state::closing ||
+                               state_ == state::last_ack;
+    if (keepalive_probe_) {
+        // RFC 1122 §4.2.3.6: a segment with SEG.SEQ = SND.NXT-1 draws an ACK from a live peer.
+        keepalive_probe_ = false;
+        fill_common(out, ctx);
+        out.header.seq = snd_.nxt - 1;
+        record_sent(out, 0, ctx);
+        return true;
+    }
+    if (fast_retransmit_ && may_send_data) {
+        // RFC 5681 §3.2 step 2 (and RFC 6582 partial ACKs): the segment at SND.UNA, now.
+        fast_retransmit_ = false;
+        fill_common(out, ctx);
+        out.header.seq = snd_.una;
+        const auto in_flight_data = std::min<std::size_t>(sndbuf_.size(), flight_size());
+        out.payload_offset = 0;
+        out.payload_length = std::min<std::size_t>(in_flight_data, snd_.mss);
+        std::uint32_t seq_length = static_cast<std::uint32_t>(out.payload_length);
+        if (fin_queued_ && seq_gt(snd_.max, fin_seq_) && snd_.una + seq_length == fin_seq_) {
+            out.header.flags |= tcp_flags::fin;
+            ++seq_length;
+        }
+        if (seq_length != 0) {
+            record_sent(out, seq_length, ctx);
+            return true;
+        }
+    }
+    if (probe_ && may_send_data) {
+        // RFC 9293 §3.8.6.1 (MUST-36): probe a zero window with one byte of new data.
+        probe_ = false;
+        if (sndbuf_.size() != 0) {
+            fill_common(out, ctx);
+            out.header.seq = snd_.una;
+            out.payload_offset = 0;
+            out.payload_length = 1;
+            record_sent(out, 1, ctx);
+            return true;
+        }
+    }
+    if (may_send_data) {
+        const std::size_t offset = send_data_offset();
+        const std::size_t avail = sndbuf_.size() > offset ? sndbuf_.size() - offset : 0;
+        const std::uint32_t in_flight = static_cast<std::uint32_t>(snd_.nxt - snd_.una);
+        const bool resending = seq_lt(snd_.nxt, snd_.max);
+        if (!resending && snd_.una == snd_.max && avail != 0 &&
+            ctx.now - last_sent_ > rtt_.rto()) {
+            cc_.on_idle(ctx.now);  // RFC 5681 §4.1: restart after idle
+        }
+        const std::uint32_t wnd = std::min(snd_.wnd, cc_.cwnd());
+        const std::uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
+        const std::size_t len = std::min<std::size_t>({avail, usable, snd_.mss});
+        const bool all_queued = len == avail;
+        const bool nothing_unacked = snd_.una == snd_.max;
+        // RFC 1122 §4.2.3.4: send a full segment; or everything queued when nothing is
+        // unacknowledged (Nagle) or Nagle is off; or at least half the largest window
+        // the peer has offered (SWS); retransmissions go as they are.
+        const bool send_data =
+            len != 0 && (len == snd_.mss || resending ||
+                         (all_queued && (nodelay_ || nothing_unacked || fin_queued_)) ||
+                         (snd_.max_wnd != 0 && len >= snd_.max_wnd / 2 && (nodelay_ || nothing_unacked)));
+        const bool send_fin = fin_queued_ && all_queued && (snd_.nxt + static_cast<std::uint32_t>(len)) == fin_seq_ &&
+                              (len != 0 ? send_data : true);
+        if (send_data || send_fin) {
+            fill_common(out, ctx);
+            out.header.seq = snd_.nxt;
+            out.payload_offset = offset;
+            out.payload_length = send_data ? len : 0;
+            std::uint32_t seq_length = static_cast<std::uint32_t>(out.payload_length);
+            if (out.payload_length != 0 && out.payload_length == avail) out.header.flags |= tcp_flags::psh;
+            if (send_fin) {
+                out.header.flags |= tcp_flags::fin;
+                ++seq_length;
+            }
+            record_sent(out, seq_length, ctx);
+            return true;
+        }
+        // RFC 9293 §3.8.6.1: data waits behind a zero window and nothing is in flight to
+        // bring an update — start probing.
+        if (avail != 0 && snd_.wnd == 0 && snd_.una == snd_.max && !armed(timer::persist)) {
+            persist_interval_ = std::max(rtt_.rto(), ctx.cfg.persist_timeout);
+            arm(timer::persist, ctx.now + persist_interval_);
+        }
+    }
+    if (ack_now_) {
+        fill_common(out, ctx);
+        out.header.seq = snd_.nxt;
+        record_sent(out, 0, ctx);
+        return true;
+    }
+    return false;
+}
+
+// Book-keeping for a segment handed to the stack: sequence space, timers, RTT timing.
+template <congestion_control CC>
+void connection<CC>::record_sent(const outgoing& out, std::uint32_t seq_length, context& ctx) noexcept
+{
+    ++stats_.segments_sent;
+    stats_.bytes_sent += out.payload_length;
+    const seq32 seq = out.header.seq;
+    if (seq_length != 0) {
+        if (seq_lt(seq, snd_.max)) {
+            ++stats_.retransmitted_segments;
+            rtt_start_ = instant{};  // Karn (RFC 6298 §3): no sample from a retransmission
+        } else if (rtt_start_ == instant{}) {
+            rtt_start_ = ctx.now;
+            rtt_seq_ = seq + seq_length;
+        }
+        if (snd_.una == snd_.max) oldest_unacked_sent_ = ctx.now;
+        if (seq_lt(snd_.nxt, seq + seq_length)) snd_.nxt = seq + seq_length;
+        snd_.max = seq_max(snd_.max, snd_.nxt);
+        // RFC 6298 §5.1: start the timer if it is not running.
+        if (!armed(timer::retransmit)) arm(timer::retransmit, ctx.now + rtt_.rto());
+        last_sent_ = ctx.now;
+    }
+    if (wire::has(out.header.flags, tcp_flags::ack)) {
+        // Any segment carrying our ACK satisfies a pending or delayed one.
+        ack_now_ = false;
+        unacked_segments_ = 0;
+        disarm(timer::delayed_ack);
+    }
+}
+
+}  // namespace tcpx::tcp

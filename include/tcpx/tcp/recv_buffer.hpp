@@ -1,0 +1,322 @@
+// tcpx/tcp/recv_buffer.hpp — received data: in order and waiting for the
+// application, plus out-of-order data waiting for the hole before it.
+//
+// RFCs a reader should have open:
+//   RFC 9293 §3.3.1  the receive sequence space: RCV.NXT, RCV.WND
+//   RFC 9293 §3.10.7.4, first: "Segments with higher beginning sequence numbers
+//       SHOULD be held for later processing" (SHLD-31) — the reassembly queue
+//   RFC 9293 §3.10.7.4, seventh: segment text — data at RCV.NXT is delivered in order
+//   RFC 1122 §4.2.2.20  out-of-order segments SHOULD be queued (and MAY be dropped
+//       when resources run out: the peer retransmits)
+//   RFC 2018 §3-4       SACK reports the held ranges (out_of_order_ranges())
+//
+// Positions are byte offsets from the first unread byte. [0, readable()) is in
+// order; beyond it lie at most max_ranges disjoint, non-adjacent out-of-order
+// ranges, sorted by begin, each starting after readable() (a range that touches
+// readable() has been delivered). RCV.NXT is at position readable().
+//
+// Memory: a chain of chunks covering every position from the first unread byte up
+// to the furthest byte held (extent()) — holes inside that span have chunks too.
+// Allocating only where data lies would save memory while holes are open, but not
+// in the worst case: a peer that wants to pin a window's worth of chunks can send
+// the whole window except its first byte either way. extent() is bounded by the
+// `capacity` given to write(), and nothing is held once everything is read.
+//
+// Overlap policy: the first copy of a byte wins. Bytes already held are not
+// written again (TCP promises a retransmission carries the same bytes; keeping the
+// first copy also means readable data can never change under a reader).
+//
+// Cost: write at increasing offsets, read, peek_runs and consume from the head are
+// O(1) amortised per chunk crossed (chain cursors, see detail::chunk_chain); merging
+// ranges is O(max_ranges). 72 bytes of state.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include <tcpx/tcp/chunk_pool.hpp>
+
+namespace tcpx::tcp {
+
+class recv_buffer {
+public:
+    /// Out-of-order bytes [begin, end), as positions from the first unread byte.
+    struct range {
+        std::uint32_t begin = 0;
+        std::uint32_t end = 0;
+        friend constexpr bool operator==(range, range) noexcept = default;
+    };
+
+    /// Out-of-order ranges held at once. Four is what a SACK option can report
+    /// alongside timestamps (RFC 2018 §3: at most 3 blocks then; 4 without), and
+    /// covers several separate losses in one window.
+    static constexpr std::size_t max_ranges = 4;
+
+    /// Positions are 32-bit: a window is at most 2^30 bytes (RFC 7323 §2.3).
+    static constexpr std::size_t max_capacity = std::numeric_limits<std::uint32_t>::max();
+
+    struct write_result {
+        std::size_t delivered;  ///< bytes newly in order: RCV.NXT advances by this much
+        bool stored;            ///< false: dropped whole, because it would need a
+                                ///< (max_ranges+1)-th range or the pool refused a chunk
+    };
+
+    recv_buffer() noexcept = default;
+    recv_buffer(recv_buffer&& other) noexcept
+        : chain_{std::move(other.chain_)},
+          head_offset_{std::exchange(other.head_offset_, 0)},
+          readable_{std::exchange(other.readable_, 0)},
+          range_count_{std::exchange(other.range_count_, 0)},
+          ranges_{other.ranges_}
+    {
+    }
+    /// Precondition: *this is empty.
+    recv_buffer& operator=(recv_buffer&& other) noexcept
+    {
+        chain_ = std::move(other.chain_);
+        head_offset_ = std::exchange(other.head_offset_, 0);
+        readable_ = std::exchange(other.readable_, 0);
+        range_count_ = std::exchange(other.range_count_, 0);
+        ranges_ = other.ranges_;
+        return *this;
+    }
+
+    /// In-order bytes waiting for the application.
+    std::size_t readable() const noexcept { return readable_; }
+
+    /// Out-of-order bytes held beyond the hole at readable().
+    std::size_t held_out_of_order() const noexcept
+    {
+        std::size_t n = 0;
+        for (const range& r : out_of_order_ranges())
+            n += r.end - r.begin;
+        return n;
+    }
+
+    /// The held out-of-order ranges, sorted by begin.
+    std::span<const range> out_of_order_ranges() const noexcept
+    {
+        return {ranges_.data(), range_count_};
+    }
+
+    /// One past the furthest byte held (readable() when nothing is out of order).
+    std::size_t extent() const noexcept
+    {
+        return range_count_ == 0 ? readable_ : ranges_[range_count_ - 1].end;
+    }
+
+    /// Nothing held at all (and so no chunk).
+    bool empty() const noexcept { return extent() == 0; }
+
+    /// Stores a segment's text that starts `offset` bytes after RCV.NXT (0: exactly
+    /// at RCV.NXT). The caller has trimmed what lies before RCV.NXT and beyond the
+    /// window; as a backstop, nothing at or beyond position `capacity` (counted from
+    /// the first unread byte, like readable() and extent()) is stored — the text is
+    /// cut there, silently. When the text reaches RCV.NXT, it and every range it
+    /// now touches become readable, and `delivered` counts all of those bytes.
+    template <std::size_t C>
+    write_result write(basic_chunk_pool<C>& pool, std::size_t offset,
+                       std::span<const std::uint8_t> data, std::size_t capacity) noexcept
+    {
+        capacity = std::min(capacity, max_capacity);
+        const std::size_t rcv_nxt = readable_;
+        if (data.empty() || capacity <= rcv_nxt || offset >= capacity - rcv_nxt)
+            return {0, true};
+        const std::size_t begin = rcv_nxt + offset;
+        const std::size_t end = begin + std::min(data.size(), capacity - begin);
+
+        // Plan the ranges after this write; nothing changes until it is known to fit.
+        std::array<range, max_ranges + 1> after{};
+        std::size_t count = 0;
+        std::size_t new_readable = rcv_nxt;
+        std::size_t i = 0;
+        if (begin == rcv_nxt) {
+            // RFC 9293 §3.10.7.4, seventh: text at RCV.NXT is delivered, and with it
+            // every held range it now reaches (SHLD-31: they were held for this).
+            new_readable = end;
+            for (; i < range_count_ && ranges_[i].begin <= new_readable; ++i)
+                new_readable = std::max<std::size_t>(new_readable, ranges_[i].end);
+            for (; i < range_count_; ++i)
+                after[count++] = ranges_[i];
+        } else {
+            // RFC 9293 §3.10.7.4, first (SHLD-31): beyond RCV.NXT, held for later.
+            range merged{static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end)};
+            bool placed = false;
+            for (; i < range_count_; ++i) {
+                const range& held = ranges_[i];
+                if (held.end < merged.begin) {
+                    after[count++] = held;
+                } else if (held.begin > merged.end) {
+                    if (!placed)
+                        after[count++] = merged;
+                    placed = true;
+                    after[count++] = held;
+                } else {  // overlapping or touching: one range
+                    merged.begin = std::min(merged.begin, held.begin);
+                    merged.end = std::max(merged.end, held.end);
+                }
+            }
+            if (!placed)
+                after[count++] = merged;
+            // RFC 1122 §4.2.2.20: queueing is a SHOULD; at the bound we drop and
+            // the peer retransmits. The new text touched no held range, so nothing
+            // else is lost.
+            if (count > max_ranges)
+                return {0, false};
+        }
+
+        // Chunks up to the furthest byte held afterwards; on refusal, undo.
+        const std::size_t need = (head_offset_ + std::max(extent(), end) + C - 1) / C;
+        const chunk_index old_tail = chain_.tail();
+        const std::uint32_t old_count = chain_.count();
+        while (chain_.count() < need) {
+            if (!chain_.push_back(pool)) {
+                chain_.truncate(pool, old_tail, old_count);
+                return {0, false};
+            }
+        }
+
+        // Copy the parts of [begin, end) not already held (first copy wins).
+        std::size_t at = begin;
+        for (std::size_t j = 0; j < range_count_ && at < end; ++j) {
+            const range& held = ranges_[j];
+            if (held.end <= at)
+                continue;
+            if (held.begin >= end)
+                break;
+            if (held.begin > at)
+                copy_in(pool, at, data.subspan(at - begin, held.begin - at));
+            at = held.end;
+        }
+        if (at < end)
+            copy_in(pool, at, data.subspan(at - begin, end - at));
+
+        readable_ = static_cast<std::uint32_t>(new_readable);
+        range_count_ = static_cast<std::uint32_t>(count);
+        std::copy_n(after.begin(), max_ranges, ranges_.begin());
+        return {new_readable - rcv_nxt, true};
+    }
+
+    /// Copies up to out.size() in-order bytes out and consumes them. Returns the
+    /// count (0 when nothing is readable).
+    template <std::size_t C>
+    std::size_t read(basic_chunk_pool<C>& pool, std::span<std::uint8_t> out) noexcept
+    {
+        const std::size_t n = std::min(out.size(), std::size_t{readable_});
+        std::size_t done = 0;
+        for_each_readable_run(pool, n, [&](std::span<const std::uint8_t> run) {
+            std::memcpy(out.data() + done, run.data(), run.size());
+            done += run.size();
+            return true;
+        });
+        consume(pool, n);
+        return n;
+    }
+
+    /// Calls f(std::span<const std::uint8_t>) for each contiguous run of readable
+    /// bytes, in order, without copying (zero-copy reads; follow with consume()).
+    /// If f returns bool, false stops after that run. Returns the bytes passed to f.
+    /// f must not change this buffer.
+    template <std::size_t C, class F>
+    std::size_t peek_runs(basic_chunk_pool<C>& pool, F&& f)
+    {
+        using result = std::invoke_result_t<F&, std::span<const std::uint8_t>>;
+        return for_each_readable_run(pool, readable_, [&](std::span<const std::uint8_t> run) {
+            if constexpr (std::is_same_v<result, bool>) {
+                return f(run);
+            } else {
+                f(run);
+                return true;
+            }
+        });
+    }
+
+    /// The application took the first n readable bytes: chunks they emptied go
+    /// back to the pool, and when nothing at all is held, every chunk does.
+    /// Precondition: n <= readable().
+    template <std::size_t C>
+    void consume(basic_chunk_pool<C>& pool, std::size_t n) noexcept
+    {
+        assert(n <= readable_);
+        if (n == 0)
+            return;
+        if (n == extent()) {
+            clear(pool);
+            return;
+        }
+        const std::size_t at = head_offset_ + n;
+        chain_.pop_front(pool, static_cast<std::uint32_t>(at / C));
+        head_offset_ = static_cast<std::uint32_t>(at % C);
+        readable_ -= static_cast<std::uint32_t>(n);
+        for (range& r : std::span{ranges_.data(), range_count_}) {
+            r.begin -= static_cast<std::uint32_t>(n);
+            r.end -= static_cast<std::uint32_t>(n);
+        }
+    }
+
+    /// Releases everything, in order and out of order (abort, reset).
+    template <std::size_t C>
+    void clear(basic_chunk_pool<C>& pool) noexcept
+    {
+        chain_.clear(pool);
+        head_offset_ = 0;
+        readable_ = 0;
+        range_count_ = 0;
+    }
+
+private:
+    // Calls run(span) -> bool over the first n readable bytes from the head chunk.
+    template <std::size_t C, class Run>
+    std::size_t for_each_readable_run(basic_chunk_pool<C>& pool, std::size_t n, Run&& run)
+    {
+        std::size_t done = 0;
+        chunk_index chunk = chain_.head();
+        std::size_t in_chunk = head_offset_;
+        while (done < n) {
+            const std::size_t len = std::min(n - done, C - in_chunk);
+            done += len;
+            if (!run(std::span<const std::uint8_t>{pool.data(chunk) + in_chunk, len}))
+                break;
+            chunk = pool.next(chunk);
+            in_chunk = 0;
+        }
+        return done;
+    }
+
+    // Writes bytes at position `at`; the chain already covers them.
+    template <std::size_t C>
+    void copy_in(basic_chunk_pool<C>& pool, std::size_t at, std::span<const std::uint8_t> bytes)
+    {
+        const std::size_t v = head_offset_ + at;
+        detail::chunk_chain::position& cursor =
+            chain_.seek(pool, static_cast<std::uint32_t>(v / C));
+        std::size_t in_chunk = v % C;
+        std::size_t done = 0;
+        for (;;) {
+            const std::size_t len = std::min(bytes.size() - done, C - in_chunk);
+            std::memcpy(pool.data(cursor.chunk) + in_chunk, bytes.data() + done, len);
+            done += len;
+            if (done == bytes.size())
+                return;
+            cursor.chunk = pool.next(cursor.chunk);
+            ++cursor.k;
+            in_chunk = 0;
+        }
+    }
+
+    detail::chunk_chain chain_;
+    std::uint32_t head_offset_ = 0;  // bytes of the head chunk already read
+    std::uint32_t readable_ = 0;
+    std::uint32_t range_count_ = 0;
+    std::array<range, max_ranges> ranges_{};
+};
+
+}  // namespace tcpx::tcp
