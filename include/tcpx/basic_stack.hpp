@@ -10,6 +10,7 @@
 // returns when it next needs to run, so the caller can sleep exactly until then.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -87,6 +88,15 @@ public:
     /// Takes in pending packets, fires due timers, sends what may be sent. Returns the
     /// time of the next thing to do (now, if packets are still waiting).
     instant poll();
+    /// When poll() next has work: at once (instant{}) after a user call that queued
+    /// output (send, shutdown, a read that opens the window ...), else the earliest
+    /// timer or device deadline. A caller sleeps until this, not until poll()'s
+    /// return value, if it made calls in between.
+    instant next_deadline() const noexcept
+    {
+        if (!dirty_.empty()) return instant{};
+        return std::min(timers_.top_deadline(), device_.next_deadline());
+    }
 
     Device& device() noexcept { return device_; }
     Clock& clock() noexcept { return clock_; }

@@ -68,10 +68,10 @@ void put32(std::uint8_t* p, std::uint32_t v)
 // RFC 791 §3.1: a 20-byte IPv4 header (no options; protocol 253, which RFC 3692
 // sets aside for experiments), then payload bytes that depend on `seed`, so every
 // packet of a test is distinguishable. The header checksum is RFC 1071's.
+// p.size() >= 20.
 void fill_packet(std::span<std::uint8_t> p, std::uint32_t src, std::uint32_t dst,
                  std::uint32_t seed)
 {
-    REQUIRE(p.size() >= 20);
     std::memset(p.data(), 0, 20);
     p[0] = 0x45;
     put16(&p[2], static_cast<std::uint32_t>(p.size()));
@@ -108,10 +108,9 @@ template <class D>
 bool send(D& d, const bytes& p, instant t)
 {
     const auto room = d.transmit_buffer(p.size());
-    if (room.empty()) {
-        return false;
+    if (room.size() != p.size()) {
+        return false;  // refused (empty), or a device that broke the contract
     }
-    REQUIRE(room.size() == p.size());
     std::memcpy(room.data(), p.data(), p.size());
     d.transmit(p.size(), t);
     return true;
@@ -226,7 +225,10 @@ TEST_CASE("loopback_ring_wraps_100k_packets_of_20_to_1500_bytes_byte_exact")
         link.end(1).receive(
             t0,
             [&](std::span<const std::uint8_t> p) {
-                REQUIRE(!in_flight.empty());
+                if (in_flight.empty()) {  // more arrived than was sent
+                    ++mismatches;
+                    return;
+                }
                 const auto [size, seed] = in_flight.front();
                 in_flight.pop_front();
                 buf.resize(size);
@@ -721,15 +723,18 @@ TEST_CASE("impaired_jitter_without_reorder_keeps_packets_in_order")
     const auto got = run_transmit(dev, link.end(1), 5000, 100us);
     REQUIRE(got.size() == 5000);
     bool in_order = true;
-    bool varied = false;
+    duration least = duration::max(), most = duration::zero();
     for (std::size_t i = 0; i < got.size(); ++i) {
         in_order = in_order && id_of(got[i].packet) == i;
-        const auto sent = t0 + duration{100 * static_cast<std::int64_t>(i)};
-        CHECK(got[i].when - sent >= 1ms);  // 5 ms - 4 ms at least
-        varied = varied || got[i].when - sent != 5ms;
+        const duration taken = got[i].when - (t0 + duration{100 * static_cast<std::int64_t>(i)});
+        least = std::min(least, taken);
+        most = std::max(most, taken);
     }
     CHECK(in_order);
-    CHECK(varied);
+    CHECK(least >= 1ms);  // 5 ms - 4 ms at least
+    CHECK(least < 2ms);
+    CHECK(most > 8ms);    // the FIFO clamp may add to 5 ms + 4 ms, never reorder
+
 }
 
 // max_held_bytes bounds the held packets; the excess is dropped and counted.
@@ -823,4 +828,18 @@ TEST_CASE("impaired_of_impaired_applies_both_delays")
     CHECK(link.end(1).waiting() == 0);
     drain(dev, t0 + 5ms);
     CHECK(link.end(1).waiting() == 1);
+}
+
+// impaired<D> is movable (a stack may hold its device by value); held packets
+// move with it.
+TEST_CASE("impaired_moved_keeps_its_held_packets")
+{
+    loopback_link link;
+    impaired first{impairment_config{.transmit = {.delay = 1ms}}, link.end(0)};
+    REQUIRE(send(first, make_packet(100, 1), t0));
+    impaired second{std::move(first)};
+    CHECK(second.next_deadline() == t0 + 1ms);
+    drain(second, t0 + 1ms);
+    CHECK(link.end(1).waiting() == 1);
+    CHECK(second.transmit_counters().delivered == 1);
 }

@@ -151,6 +151,21 @@ TEST_CASE("checksum_zero_and_minus_zero_are_told_apart_as_rfc1071_folds")
     CHECK(acc.sum() == 0xFF00);
 }
 
+TEST_CASE("checksum_detail_carry_and_fold_limits")
+{
+    // Internals reached only by inputs of many GiB, so checked directly.
+    using tcpx::wire::detail::add_end_around;
+    using tcpx::wire::detail::fold;
+    // The carry out of bit 63 comes back in, and a non-zero sum never becomes +0.
+    CHECK(add_end_around(~std::uint64_t{0}, 1) == 1);
+    CHECK(add_end_around(std::uint64_t{1} << 63, std::uint64_t{1} << 63) == 1);
+    CHECK(add_end_around(0, 0) == 0);
+    // 2^48 + 2^32 - 1 is 1 modulo 0xFFFF and needs all four folding steps.
+    CHECK(fold(0x0001'0000'FFFF'FFFFu) == 1);
+    CHECK(fold(~std::uint64_t{0}) == 0xFFFF);
+    CHECK(fold(0) == 0);
+}
+
 TEST_CASE("checksum_whole_buffers_match_reference_at_every_alignment")
 {
     std::mt19937 rng(1071);

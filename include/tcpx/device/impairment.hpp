@@ -48,8 +48,10 @@ struct impairment {
 };
 
 struct impairment_config {
-    impairment transmit;   ///< packets the stack sends (towards the inner device)
-    impairment receive;    ///< packets the inner device delivers (towards the stack)
+    // (The {} let `impairment_config{.receive = {...}}` omit the other direction
+    // without g++'s -Wmissing-field-initializers.)
+    impairment transmit{};   ///< packets the stack sends (towards the inner device)
+    impairment receive{};    ///< packets the inner device delivers (towards the stack)
     std::uint64_t seed = 1;  ///< same seed and same calls: the same packets, bit for bit
     /// Bound on the bytes of packets held back (delayed, queued, reordered), both
     /// directions together, counted as ring footprints (the packet plus 24 to 31 bytes). A packet

@@ -77,6 +77,9 @@ void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& s
         if (s.conn.on_segment(seg, ctx) == tcp::input_result::send_reset)
             send_reset(ip.source(), tcp::reset_for(seg), now);
         after_input(index, before, now);
+        // RFC 5681 §4.2 / RFC 1122 §4.2.3.2: an ACK due at once leaves before the next
+        // packet is read, so duplicate ACKs are not merged away.
+        if (slots_[index].in_use && slots_[index].conn.ack_due()) flush(index, now);
         return;
     }
     if (listening != listening_.end()) return on_listen(ip, seg, listening->second, now);

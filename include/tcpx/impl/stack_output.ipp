@@ -14,11 +14,12 @@ void stack<Device, Clock, CC>::flush(std::uint32_t index, instant now)
     tcp::outgoing out;
     // Ask for a segment only when the device has room for one: a segment the
     // connection has recorded as sent must not be thrown away here.
-    while (!device_.transmit_buffer(device_.mtu()).empty() && s.conn.next_segment(ctx, out)) {
-        const std::uint64_t retransmitted = s.conn.stats().retransmitted_segments;
+    // next_segment() counts a retransmission as it hands the segment out, so the
+    // connection's count is read before it is asked.
+    const std::uint64_t retransmitted = s.conn.stats().retransmitted_segments;
+    while (!device_.transmit_buffer(device_.mtu()).empty() && s.conn.next_segment(ctx, out))
         transmit(index, out, now);
-        counters_.retransmitted_segments += s.conn.stats().retransmitted_segments - retransmitted;
-    }
+    counters_.retransmitted_segments += s.conn.stats().retransmitted_segments - retransmitted;
     if (s.conn.state() == tcp::state::closed && !s.user_owned && !s.queued) {
         reclaim(index);
         return;

@@ -122,6 +122,9 @@ public:
     /// The peer's FIN has been received (all data before it is in the receive buffer).
     bool peer_closed() const noexcept { return fin_received_; }
     bool released() const noexcept { return released_; }
+    /// An ACK is due at once (RFC 5681 §4.2: one per out-of-order segment, so the
+    /// stack sends it before taking in the next packet rather than coalescing).
+    bool ack_due() const noexcept { return ack_now_; }
     /// True while this connection came from a listener and has not been accepted.
     bool passive() const noexcept { return passive_; }
     void set_nodelay(bool on) noexcept { nodelay_ = on; }

@@ -113,9 +113,9 @@ public:
         return seq32{m} + f;
     }
 
-    /// 128 bits from std::random_device, for a stack's secretkey. random_device is
-    /// the OS's entropy source on the platforms tcpx targets (Linux: getrandom or
-    /// /dev/urandom); it may throw std::system_error if no source is available.
+    /// 128 bits from std::random_device, for a stack's secretkey. On Linux both
+    /// libstdc++ and libc++ draw it from the OS (or the CPU's) entropy source, not
+    /// a seeded PRNG. Throws (a std::exception) if no source is available.
     static secret_type random_secret()
     {
         std::random_device rd;

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include <tcpx/time.hpp>
 
@@ -27,6 +28,25 @@ namespace tcpx::devices::detail {
 
 class bottleneck {
 public:
+    bottleneck() noexcept = default;
+    /// A moved-from bottleneck is idle and empty.
+    bottleneck(bottleneck&& o) noexcept
+        : departures_{std::move(o.departures_)}, cap_{std::exchange(o.cap_, 0)},
+          head_{std::exchange(o.head_, 0)}, size_{std::exchange(o.size_, 0)},
+          busy_until_{o.busy_until_}, remainder_{o.remainder_}
+    {
+    }
+    bottleneck& operator=(bottleneck&& o) noexcept
+    {
+        departures_ = std::move(o.departures_);
+        cap_ = std::exchange(o.cap_, 0);
+        head_ = std::exchange(o.head_, 0);
+        size_ = std::exchange(o.size_, 0);
+        busy_until_ = o.busy_until_;
+        remainder_ = o.remainder_;
+        return *this;
+    }
+
     /// When the packet leaves the link, or nothing if the queue is full.
     /// rate_bps > 0. rate_bps up to 10^12 and packets up to 64 KiB cannot overflow.
     std::optional<instant> admit(instant now, std::size_t bytes, std::uint64_t rate_bps,

@@ -38,6 +38,7 @@
 #include <memory>
 #include <span>
 #include <type_traits>
+#include <utility>
 
 namespace tcpx::devices::detail {
 
@@ -77,8 +78,14 @@ public:
         resize(round_up_8(initial_bytes));
     }
 
-    packet_ring(packet_ring&&) noexcept = default;
-    packet_ring& operator=(packet_ring&&) noexcept = default;
+    /// A moved-from ring is empty, with no buffer (and grows again if used).
+    packet_ring(packet_ring&& o) noexcept { swap(o); }
+    packet_ring& operator=(packet_ring&& o) noexcept
+    {
+        packet_ring taken{std::move(o)};
+        swap(taken);
+        return *this;
+    }
 
     bool empty() const noexcept { return count_ == 0; }
     std::size_t packets() const noexcept { return count_; }
@@ -236,6 +243,23 @@ private:
         write_ = at;
         wrapped_ = false;
         pending_ = no_pending;
+    }
+
+    void swap(packet_ring& o) noexcept
+    {
+        using std::swap;
+        swap(buf_, o.buf_);
+        swap(cap_, o.cap_);
+        swap(limit_, o.limit_);
+        swap(read_, o.read_);
+        swap(write_, o.write_);
+        swap(wrap_, o.wrap_);
+        swap(wrapped_, o.wrapped_);
+        swap(used_, o.used_);
+        swap(count_, o.count_);
+        swap(pending_, o.pending_);
+        swap(pending_n_, o.pending_n_);
+        swap(pending_wrap_, o.pending_wrap_);
     }
 
     void write_header(std::size_t at, std::size_t m, const Meta& meta) noexcept

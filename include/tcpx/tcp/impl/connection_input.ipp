@@ -90,6 +90,23 @@ template <congestion_control CC>
 input_result connection<CC>::on_segment_synchronized(const segment& seg, context& ctx) noexcept
 {
     // First, check the sequence number.
+    if (state_ == state::syn_received && seg.has(tcp_flags::syn) && !seg.has(tcp_flags::rst) && seg.seq() == irs_) {
+        if (!seg.has(tcp_flags::ack)) {
+            // The peer's SYN again: our SYN,ACK was lost. Send the SYN,ACK again; the bare
+            // ACK an old segment gets below would be dropped by a peer in SYN-SENT
+            // (§3.10.7.3 fifth), leaving both sides waiting for a timer.
+            snd_.nxt = iss_;
+            return input_result::done;
+        }
+        // RFC 9293 §3.5 figure 8, line 6 (simultaneous open): the peer's SYN,ACK repeats
+        // the SYN we hold. "If a segment's contents straddle the boundary between old and
+        // new, only the new parts are processed": the SYN is old, the ACK goes on.
+        segment rest = seg;
+        rest.header.flags = static_cast<tcp_flags>(static_cast<std::uint8_t>(seg.header.flags) &
+                                                   ~static_cast<std::uint8_t>(tcp_flags::syn));
+        rest.header.seq = seg.seq() + 1;
+        return on_segment_synchronized(rest, ctx);
+    }
     if (!acceptable(seg)) {
         // "If an incoming segment is not acceptable, an acknowledgment should be sent in
         // reply (unless the RST bit is set)".
@@ -109,9 +126,12 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
 
     // Fourth, check the SYN bit.
     if (seg.has(tcp_flags::syn)) {
-        if (state_ == state::syn_received && passive_ && seg.seq() == irs_) {
-            // A retransmission of the SYN that opened us: our SYN-ACK was lost.
-            snd_.nxt = iss_;
+        if (state_ == state::syn_received && passive_) {
+            // RFC 9293 §3.10.7.4 fourth: "If the connection was initiated with a passive
+            // OPEN, then return this connection to the LISTEN state and return": for tcpx
+            // the embryonic connection goes (the listener is untouched), and the peer's
+            // next SYN finds the listener.
+            enter_closed(errc::connection_reset);
             return input_result::done;
         }
         // RFC 5961 §4.2 / RFC 9293 §3.10.7.4 (MUST-60 ...): a SYN in a synchronized
