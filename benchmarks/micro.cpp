@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <span>
 #include <ostream>
 #include <string>
 #include <tuple>
@@ -35,20 +36,31 @@ namespace {
 constexpr std::int64_t mtu_packet = 1500;
 constexpr std::int64_t large_segment = 64 * 1024;
 
-// A source filled with a fixed pattern and a destination of the same size.
+// A source filled with a fixed pattern and a destination of the same size, in one
+// allocation. The destination sits half a page (mod 4 KiB) from the source: a copy
+// whose destination is a few bytes ahead of its source modulo 4 KiB stalls on false
+// store-to-load dependencies ("4K aliasing"), which would slow the reference, not
+// the code under test, depending on where the allocator happened to put two buffers.
 struct payload {
-    std::vector<std::uint8_t> src;
-    std::vector<std::uint8_t> dst;
+    std::vector<std::uint8_t> storage;
+    std::span<std::uint8_t> src;
+    std::span<std::uint8_t> dst;
 
-    explicit payload(std::int64_t size)
-        : src(static_cast<std::size_t>(size)), dst(static_cast<std::size_t>(size))
+    explicit payload(std::int64_t size_in)
     {
+        const auto size = static_cast<std::size_t>(size_in);
+        const std::size_t dst_at = (size + 4095) / 4096 * 4096 + 2048;
+        storage.resize(dst_at + size);
+        src = std::span{storage}.first(size);
+        dst = std::span{storage}.subspan(dst_at, size);
         std::uint32_t x = 0x9E3779B9u;
         for (auto& b : src) {
             x = x * 1664525u + 1013904223u;
             b = static_cast<std::uint8_t>(x >> 24);
         }
     }
+    payload(const payload&) = delete;  // the spans point into storage
+    payload& operator=(const payload&) = delete;
 };
 
 void set_bytes(benchmark::State& state)

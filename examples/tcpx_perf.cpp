@@ -34,9 +34,9 @@ struct options {
     bool json = false;
 };
 
-[[noreturn]] void usage(const char* why)
+[[noreturn]] void usage(const char* why, int status = 2)
 {
-    std::fprintf(stderr,
+    std::fprintf(status == 0 ? stdout : stderr,
                  "tcpx-perf: %s\n"
                  "usage: tcpx-perf loopback [--bytes N] [--mtu N] [--loss P] [--delay MS] [--reorder P]\n"
                  "                          [--rate MBIT] [--queue PACKETS] [--seed N] [--json]\n"
@@ -50,7 +50,7 @@ struct options {
                  "  --seed N       seed of the impairments (default 1)\n"
                  "  --json         print one JSON object instead of the summary\n",
                  why);
-    std::exit(2);
+    std::exit(status);
 }
 
 std::uint64_t parse_size(const char* text)
@@ -87,7 +87,8 @@ options parse(int argc, char** argv)
             if (i + 1 >= argc) usage("a flag is missing its value");
             return argv[++i];
         };
-        if (a == "--bytes") o.bytes = parse_size(value());
+        if (a == "--help" || a == "-h") usage("measures tcpx", 0);
+        else if (a == "--bytes") o.bytes = parse_size(value());
         else if (a == "--mtu") o.mtu = static_cast<std::size_t>(parse_double(value(), 576, 65535));
         else if (a == "--loss") o.loss = parse_double(value(), 0, 0.9);
         else if (a == "--reorder") o.reorder = parse_double(value(), 0, 0.9);

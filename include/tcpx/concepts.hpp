@@ -34,7 +34,7 @@ namespace tcpx {
 //
 // Exemplar:
 //     struct my_clock { tcpx::instant now() const { return tcpx::instant{}; } };
-// Models: clock::steady (real time), clock::manual (advanced by the caller).
+// Models: clocks::steady (real time), clocks::manual (advanced by the caller).
 template <class C>
 concept clock = requires(C& c) {
     { c.now() } -> std::same_as<instant>;
@@ -79,8 +79,8 @@ struct packet_visitor_archetype {
 //         void transmit(std::size_t, tcpx::instant) {}
 //         tcpx::instant next_deadline() const { return tcpx::never; }
 //     };
-// Models: device::loopback (in memory), device::tun (Linux), and the decorators
-// device::impaired<D> and device::pcap<D>, which are devices around a device.
+// Models: devices::loopback (in memory), devices::tun (Linux, issue 5), and the decorators
+// devices::impaired<D> and devices::pcap<D>, which are devices around a device.
 template <class D>
 concept device = requires(D& d, const D& cd, instant t, std::size_t n,
                           detail::packet_visitor_archetype f) {

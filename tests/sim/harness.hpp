@@ -457,6 +457,30 @@ inline bool step(application& app, instant now, std::vector<std::uint8_t>& scrat
     return progress;
 }
 
+/// Prints the control block of an application's connection (its RFC 9293 §3.3.1
+/// variables and timers) when it differs from `last` (always, when last is null).
+inline void trace_connection(const application& app, instant now, std::string* last)
+{
+    if (!app.s || app.r.closed) return;
+    const auto* c = app.st.connection(app.s);
+    if (c == nullptr) return;
+    char buf[400];
+    auto at = [&](tcp::timer t) { return c->deadline(t) == never ? -1.0 : seconds_of(c->deadline(t)); };
+    std::snprintf(buf, sizeof buf,
+                  "%s una=%u nxt=%u max=%u wnd=%u | rcv.nxt=%u rcv.wnd=%u | cwnd=%u ssthresh=%u rto=%lld | "
+                  "free=%zu readable=%zu | rtx=%.6f persist=%.6f dack=%.6f tw=%.6f",
+                  state_name(c->state()), c->snd().una.value(), c->snd().nxt.value(), c->snd().max.value(),
+                  c->snd().wnd, c->rcv().nxt.value(), c->rcv().wnd, c->congestion().cwnd(),
+                  c->congestion().ssthresh(), static_cast<long long>(c->rtt().rto().count()),
+                  c->writable_bytes(app.st.configuration()), c->readable_bytes(), at(tcp::timer::retransmit),
+                  at(tcp::timer::persist), at(tcp::timer::delayed_ack), at(tcp::timer::time_wait));
+    if (last != nullptr) {
+        if (*last == buf) return;
+        *last = buf;
+    }
+    std::fprintf(stderr, "%12.6f %c: %s\n", seconds_of(now), app.name, buf);
+}
+
 inline void record(side_result& r, const sim_stack& st, const sim_device& dev)
 {
     r.connections = st.connection_count();
@@ -516,6 +540,7 @@ inline result run(const scenario& s)
 
     std::uint64_t same_instant = 0;
     bool finished = false;
+    std::string last_a, last_b;
     while (res.passed()) {
         if (++res.iterations > s.iteration_limit) {
             res.failure = "livelock: " + std::to_string(s.iteration_limit) + " loop iterations";
@@ -524,6 +549,10 @@ inline result run(const scenario& s)
         const instant next_a = a.poll();
         const instant next_b = b.poll();
         const instant now = world.now();
+        if (trace) {
+            detail::trace_connection(app_a, now, &last_a);
+            detail::trace_connection(app_b, now, &last_b);
+        }
         bool progress = detail::step(app_a, now, scratch, res.failure);
         if (res.passed()) progress = detail::step(app_b, now, scratch, res.failure) || progress;
         if (!res.passed()) break;
@@ -552,18 +581,8 @@ inline result run(const scenario& s)
         same_instant = 0;
     }
     if (!res.passed() && trace) {
-        for (const auto* app : {&app_a, &app_b}) {
-            if (!app->s || app->r.closed) continue;
-            const auto* c = app->st.connection(app->s);
-            if (c == nullptr) continue;
-            std::fprintf(stderr,
-                         "%c: %s snd.una=%u snd.nxt=%u snd.max=%u snd.wnd=%u rcv.nxt=%u rcv.wnd=%u cwnd=%u "
-                         "sndbuf-free=%zu readable=%zu deadline=%.6f\n",
-                         app->name, detail::state_name(c->state()), c->snd().una.value(), c->snd().nxt.value(),
-                         c->snd().max.value(), c->snd().wnd, c->rcv().nxt.value(), c->rcv().wnd,
-                         c->congestion().cwnd(), c->writable_bytes(app->st.configuration()), c->readable_bytes(),
-                         c->next_deadline() == never ? -1.0 : seconds_of(c->next_deadline()));
-        }
+        detail::trace_connection(app_a, world.now(), nullptr);
+        detail::trace_connection(app_b, world.now(), nullptr);
     }
     res.end = world.now();
     detail::record(res.side[0], a, dev_a);

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -45,18 +46,21 @@ struct tally {
     std::uint64_t runs = 0;
     std::uint64_t failures = 0;
     double simulated_seconds = 0;
+    std::uint64_t slowest_seed = 0;
+    double slowest_wall = 0;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
     ~tally()
     {
         const auto wall = std::chrono::steady_clock::now() - started;
         all_runs.wall += wall;
-        char buf[400];
+        char buf[500];
         std::snprintf(buf, sizeof buf,
-                      "%s: %llu seeds, %.1f s simulated, %.2f s wall; file so far: %llu seeds, %.1f s simulated, "
-                      "%.2f s wall",
+                      "%s: %llu seeds, %.1f s simulated, %.2f s wall (slowest: seed %llu, %.3f s); file so far: "
+                      "%llu seeds, %.1f s simulated, %.2f s wall",
                       name, static_cast<unsigned long long>(runs), simulated_seconds,
-                      std::chrono::duration<double>(wall).count(), static_cast<unsigned long long>(all_runs.runs),
+                      std::chrono::duration<double>(wall).count(), static_cast<unsigned long long>(slowest_seed),
+                      slowest_wall, static_cast<unsigned long long>(all_runs.runs),
                       all_runs.simulated_seconds, std::chrono::duration<double>(all_runs.wall).count());
         MESSAGE(buf);
     }
@@ -70,7 +74,17 @@ std::string replay_command(std::uint64_t seed, const char* test_case)
 /// Runs one scenario and checks the promises every run must keep; true if it did.
 bool run_and_check(const sim::scenario& s, tally& t)
 {
+    const auto started = std::chrono::steady_clock::now();
     const sim::result r = sim::run(s);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (wall > t.slowest_wall) {
+        t.slowest_wall = wall;
+        t.slowest_seed = s.seed;
+    }
+    if (std::getenv("TCPX_SIM_VERBOSE") != nullptr)
+        std::fprintf(stderr, "seed %llu: %.3f s wall, %.1f s simulated, %llu iterations%s\n",
+                     static_cast<unsigned long long>(s.seed), wall, r.simulated_seconds(),
+                     static_cast<unsigned long long>(r.iterations), r.passed() ? "" : " FAILED");
     ++t.runs;
     ++all_runs.runs;
     t.simulated_seconds += r.simulated_seconds();

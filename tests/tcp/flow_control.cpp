@@ -273,6 +273,7 @@ TEST_CASE("flow_zero_window_probe_is_one_byte_after_the_first_interval")
     scenario t;
     const socket s = establish(t, {.window = 0, .rtt = 100ms});
     t.send(s, "hello");
+    t.expect_nothing();  // the send is taken at the next poll; the window is shut
     t.advance(first_probe - 1us);
     t.expect_nothing();
     t.advance(1us);
@@ -286,6 +287,7 @@ TEST_CASE("flow_zero_window_probe_intervals_double")
     scenario t;
     const socket s = establish(t, {.window = 0, .rtt = 100ms});
     t.send(s, "hello");
+    t.expect_nothing();  // the send is taken at the next poll; the window is shut
     duration interval = first_probe;
     for (int probe = 0; probe < 5; ++probe) {
         CAPTURE(probe);
@@ -308,6 +310,7 @@ TEST_CASE("flow_window_opening_stops_probing_and_sending_resumes")
     scenario t;
     const socket s = establish(t, {.window = 0, .rtt = 100ms});
     t.send(s, "hello");
+    t.expect_nothing();  // the send is taken at the next poll; the window is shut
     t.advance(first_probe);
     (void)t.expect_one();
     t.peer_window = 1000;
@@ -326,6 +329,7 @@ TEST_CASE("flow_probe_byte_accepted_then_the_rest_follows")
     scenario t;
     const socket s = establish(t, {.window = 0, .rtt = 100ms});
     t.send(s, "hello");
+    t.expect_nothing();  // the send is taken at the next poll; the window is shut
     t.advance(first_probe);
     (void)t.expect_one();
     t.peer_window = 1000;
@@ -344,6 +348,7 @@ TEST_CASE("flow_zero_window_probing_answered_never_times_out")
     scenario t{c};
     const socket s = establish(t, {.window = 0, .rtt = 100ms});
     t.send(s, "hello");
+    t.expect_nothing();  // the send is taken at the next poll; the window is shut
     const instant start = t.time.now();
     instant last_probe = start;
     duration expected = first_probe;
@@ -376,8 +381,12 @@ TEST_CASE("flow_zero_window_probes_unanswered_time_out_after_user_timeout")
     const socket s = establish(t, {.window = 0, .rtt = 100ms});
     const instant heard = t.time.now();  // the SYN-ACK: the last the peer said
     t.send(s, "hello");
+    t.expect_nothing();  // the send is taken at the next poll; the window is shut
     while (t.st.state(s) == tcp::state::established && t.advance_to_deadline(1h)) (void)t.sent();
     CHECK(t.st.state(s) == tcp::state::closed);
     CHECK(t.st.error(s) == errc::timed_out);
-    CHECK(t.time.now() - heard == 10s);
+    // Probes at 0.3, 0.9, 2.1, 4.5 and 9.3 s go unanswered; the persist expiry at 18.9 s
+    // is the first at or after user_timeout since the peer was last heard.
+    CHECK(t.time.now() - heard == 18900ms);
+    CHECK(conn(t, s).stats().timeouts == 0);
 }

@@ -23,7 +23,7 @@ TEST_CASE("established_fin_enters_close_wait_and_is_acked_at_once")
     CHECK(ack.flags() == ACK);
     CHECK(ack.seq() == t.stack_nxt);
     CHECK(ack.ack() == t.peer_nxt + 1);
-    CHECK(ack.window() == 65535);
+    CHECK(ack.window() == 65534);  // RFC 9293 §3.8.6.2.2: the right edge stays; the FIN used one
     CHECK(t.st.state(s) == tcp::state::close_wait);
     CHECK(t.st.peer_closed(s));
     CHECK(t.st.connection(s)->rcv().nxt == t.peer_nxt + 1);

@@ -110,7 +110,7 @@ TEST_CASE("fin_wait_2_fin_enters_time_wait_and_is_acked_at_once")
     CHECK(ack.flags() == ACK);
     CHECK(ack.seq() == t.stack_nxt);
     CHECK(ack.ack() == t.peer_nxt + 1);
-    CHECK(ack.window() == 65535);
+    CHECK(ack.window() == 65534);  // RFC 9293 §3.8.6.2.2: the right edge stays; the FIN used one
     CHECK(t.st.state(s) == tcp::state::time_wait);
     CHECK(t.st.peer_closed(s));
     CHECK(deadline_of(t, s, tcp::timer::retransmit) == never);
@@ -135,7 +135,7 @@ TEST_CASE("fin_wait_1_data_from_peer_is_delivered")
     CHECK(ack.flags() == ACK);
     CHECK(ack.seq() == t.stack_nxt);
     CHECK(ack.ack() == t.peer_nxt + 5);
-    CHECK(ack.window() == 65531);  // RFC 1122 §4.2.3.3: the right edge does not creep by 5 bytes
+    CHECK(ack.window() == 65530);  // RFC 1122 §4.2.3.3: the right edge (65535 on) does not creep by 5
     CHECK(t.st.connection(s)->stats().bytes_received == 5);
 }
 
@@ -363,4 +363,46 @@ TEST_CASE("fin_wait_1_orphaned_data_arrival_sends_reset")
     CHECK(rst.flags() == RST);
     CHECK(rst.seq() == t.stack_nxt);
     CHECK(t.st.connection_count() == 0);
+}
+
+TEST_CASE("established_close_without_unread_data_sends_fin_and_closes_in_background")
+{
+    // RFC 9293 §3.10.4 CLOSE, ESTABLISHED: the FIN goes and FIN-WAIT-1 follows; tcpx's
+    // close() also gives the handle up (stale at once: CLOSED through it), while the
+    // connection goes on closing gracefully in the table.
+    scenario t;
+    const socket s = t.establish_active();
+    CHECK_FALSE(t.st.close(s));
+    const captured fin = t.expect_one();
+    CHECK(fin.flags() == (FIN | ACK));
+    CHECK(fin.seq() == t.stack_nxt);
+    CHECK(fin.ack() == t.peer_nxt);
+    CHECK(t.st.state(s) == tcp::state::closed);
+    CHECK(t.st.error(s) == errc::bad_handle);
+    CHECK(t.st.connection_count() == 1);
+    t.stack_nxt = t.stack_nxt + 1;
+    t.inject(t.segment(FIN | ACK, t.peer_nxt, t.stack_nxt));
+    const captured ack = t.expect_one();
+    CHECK(ack.flags() == ACK);
+    CHECK(ack.ack() == t.peer_nxt + 1);
+    CHECK(t.st.connection_count() == 1);  // TIME-WAIT
+    t.advance(2 * t.st.configuration().msl);
+    CHECK(t.st.connection_count() == 0);
+}
+
+TEST_CASE("established_close_with_unread_data_sends_rst")
+{
+    // RFC 2525 §2.17 / RFC 1122 §4.2.2.13: "If such a host issues a CLOSE call while
+    // received data is still pending in TCP ... its TCP SHOULD send a RST to show that
+    // data was lost": <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5), and no FIN.
+    scenario t;
+    const socket s = t.establish_active();
+    t.inject(t.segment(ACK | PSH, t.peer_nxt, t.stack_nxt), "unread");
+    CHECK_FALSE(t.st.close(s));
+    const captured rst = t.expect_one();
+    CHECK(rst.flags() == RST);
+    CHECK(rst.seq() == t.stack_nxt);
+    CHECK(rst.payload.empty());
+    CHECK(t.st.connection_count() == 0);
+    CHECK(t.st.counters().resets_sent == 1);
 }

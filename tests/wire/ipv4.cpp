@@ -250,8 +250,17 @@ TEST_CASE("ipv4_address_parse_accepts_dotted_quads")
     CHECK(ipv4_address::parse("255.255.255.255") == ipv4_address{0xffff'ffffu});
     CHECK(ipv4_address::parse("172.16.10.99") == ipv4_address{0xac10'0a63u});
     CHECK(ipv4_address::parse("192.0.2.1")->value == 0xc000'0201u);
-    // Up to three digits per octet, leading zeros included, read as decimal (not octal).
-    CHECK(ipv4_address::parse("010.001.000.009") == ipv4_address{10, 1, 0, 9});
+    CHECK(ipv4_address::parse("100.10.1.0") == ipv4_address{100, 10, 1, 0});
+}
+
+// inet_aton reads "010" as octal 8, inet_pton rejects it; reading it as decimal 10 would
+// let one text name two hosts, so a leading zero is rejected as inet_pton does.
+TEST_CASE("ipv4_address_parse_rejects_leading_zeros")
+{
+    for (const std::string_view text : {"010.0.0.1", "10.00.0.1", "10.0.0.01", "001.2.3.4", "1.2.3.000"}) {
+        CAPTURE(std::string{text});
+        CHECK_FALSE(ipv4_address::parse(text).has_value());
+    }
 }
 
 TEST_CASE("ipv4_address_parse_rejects_malformed_text")

@@ -17,14 +17,30 @@ void stack<Device, Clock, CC>::flush(std::uint32_t index, instant now)
     // next_segment() counts a retransmission as it hands the segment out, so the
     // connection's count is read before it is asked.
     const std::uint64_t retransmitted = s.conn.stats().retransmitted_segments;
-    while (!device_.transmit_buffer(device_.mtu()).empty() && s.conn.next_segment(ctx, out))
+    bool device_refused = false;
+    for (;;) {
+        if (device_.transmit_buffer(device_.mtu()).empty()) {
+            device_refused = true;
+            break;
+        }
+        if (!s.conn.next_segment(ctx, out)) break;
         transmit(index, out, now);
+    }
     counters_.retransmitted_segments += s.conn.stats().retransmitted_segments - retransmitted;
     if (s.conn.state() == tcp::state::closed && !s.user_owned && !s.queued) {
         reclaim(index);
         return;
     }
-    timers_.set(index, s.conn.next_deadline());
+    instant next = s.conn.next_deadline();
+    if (device_refused) {
+        // Output deferred (counted once per refused pass). Nothing else may wake this
+        // connection — new data has no retransmission timer yet — so it tries again
+        // after one RTO, what a lost segment would cost (RFC 6298 §5; Linux arms its
+        // probe timer for the same case).
+        drop(drop_reason::device_full);
+        next = std::min(next, now + s.conn.rtt().rto());
+    }
+    timers_.set(index, next);
 }
 
 template <device Device, clock Clock, congestion_control CC>

@@ -176,6 +176,7 @@ private:
     input_result on_segment_syn_sent(const segment& seg, context& ctx) noexcept;
     input_result on_segment_synchronized(const segment& seg, context& ctx) noexcept;
     bool acceptable(const segment& seg) const noexcept;
+    bool ack_acceptable(const segment& seg) const noexcept;
     bool check_reset(const segment& seg, context& ctx) noexcept;
     input_result check_ack(const segment& seg, context& ctx) noexcept;
     void process_new_ack(const segment& seg, context& ctx) noexcept;

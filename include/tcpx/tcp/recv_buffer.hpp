@@ -6,8 +6,8 @@
 //   RFC 9293 §3.10.7.4, first: "Segments with higher beginning sequence numbers
 //       SHOULD be held for later processing" (SHLD-31) — the reassembly queue
 //   RFC 9293 §3.10.7.4, seventh: segment text — data at RCV.NXT is delivered in order
-//   RFC 1122 §4.2.2.20  out-of-order segments SHOULD be queued (and MAY be dropped
-//       when resources run out: the peer retransmits)
+//   RFC 1122 §4.2.2.20  out-of-order segments SHOULD be queued — a SHOULD, so a
+//       bounded queue may drop one; the peer retransmits it
 //   RFC 2018 §3-4       SACK reports the held ranges (out_of_order_ranges())
 //
 // Positions are byte offsets from the first unread byte. [0, readable()) is in
@@ -43,6 +43,7 @@
 #include <utility>
 
 #include <tcpx/tcp/chunk_pool.hpp>
+#include <tcpx/tcp/detail/chunk_chain.hpp>
 
 namespace tcpx::tcp {
 
@@ -55,9 +56,9 @@ public:
         friend constexpr bool operator==(range, range) noexcept = default;
     };
 
-    /// Out-of-order ranges held at once. Four is what a SACK option can report
-    /// alongside timestamps (RFC 2018 §3: at most 3 blocks then; 4 without), and
-    /// covers several separate losses in one window.
+    /// Out-of-order ranges held at once. Four is the most one SACK option can
+    /// report (RFC 2018 §3; three beside timestamps), and covers several separate
+    /// losses in one window.
     static constexpr std::size_t max_ranges = 4;
 
     /// Positions are 32-bit: a window is at most 2^30 bytes (RFC 7323 §2.3).
@@ -66,7 +67,9 @@ public:
     struct write_result {
         std::size_t delivered;  ///< bytes newly in order: RCV.NXT advances by this much
         bool stored;            ///< false: dropped whole, because it would need a
-                                ///< (max_ranges+1)-th range or the pool refused a chunk
+                                ///< (max_ranges+1)-th range or the pool refused a
+                                ///< chunk; nothing changed. true also when the cut at
+                                ///< `capacity` left nothing to keep.
     };
 
     recv_buffer() noexcept = default;

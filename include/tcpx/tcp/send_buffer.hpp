@@ -29,6 +29,7 @@
 #include <utility>
 
 #include <tcpx/tcp/chunk_pool.hpp>
+#include <tcpx/tcp/detail/chunk_chain.hpp>
 
 namespace tcpx::tcp {
 

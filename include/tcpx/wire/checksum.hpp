@@ -13,7 +13,8 @@
 //   internet_checksum(bytes)  finish() of a single run
 //   checksum_update(...)      RFC 1624 eqn. 3, when one aligned field changes
 //   add_ipv4_pseudo_header    RFC 9293 §3.1 pseudo-header
-//   copy_and_add              copy a payload and sum it in the same pass (RFC 1071 §2(3))
+//   copy_and_add              copy a payload and sum it on the way, touching
+//                             memory once (RFC 1071 §2, "combine with data copying")
 //
 // Values in and out are host-order numbers, as boost::endian::load_big_u16 gives
 // them; bytes are summed in native order and swapped once at the end, which the
@@ -65,6 +66,9 @@ private:
     bool odd_ = false;
 
     void add_partial(std::uint64_t partial) noexcept;
+
+    friend void copy_and_add(checksum_accumulator& acc, std::span<std::uint8_t> dst,
+                             std::span<const std::uint8_t> src) noexcept;
 };
 
 /// The checksum of one run: the value to store in its checksum field.
@@ -75,9 +79,10 @@ std::uint16_t internet_checksum(std::span<const std::uint8_t> bytes) noexcept;
 /// The field must start at an even offset from the start of the checksummed
 /// bytes (every IPv4 and TCP header field that changes in flight does).
 ///
-/// Matches recomputation from scratch whenever the bytes after the change are
-/// not all zero, which holds for any real IP or TCP header: unlike eqn. 2
-/// (RFC 1141) it never turns a checksum of 0x0000 into -0 (0xFFFF), RFC 1624 §3.
+/// Given a correct old checksum, the result equals recomputation from scratch
+/// whenever the covered bytes are not all zero after the change, which holds
+/// for any real IP or TCP header: unlike eqn. 2 (RFC 1141) it never answers -0
+/// (0xFFFF) where recomputation gives 0x0000 (RFC 1624 §3).
 std::uint16_t checksum_update(std::uint16_t old_checksum, std::uint16_t old_field,
                               std::uint16_t new_field) noexcept;
 
@@ -94,7 +99,8 @@ void add_ipv4_pseudo_header(checksum_accumulator& acc, std::uint32_t source,
                             std::uint16_t length) noexcept;
 
 /// Copies `src` into the first src.size() bytes of `dst` and adds `src` to
-/// `acc`, so a payload is brought into cache once for both (RFC 1071 §2(3)).
+/// `acc`, so a payload comes from memory once for both (RFC 1071 §2,
+/// "combine with data copying"). Same sum as acc.add(src).
 /// Writes no byte of `dst` past src.size().
 ///
 /// Precondition: dst.size() >= src.size(). If it does not hold, only the

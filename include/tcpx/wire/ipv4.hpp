@@ -33,7 +33,8 @@ struct ipv4_address {
     constexpr ipv4_address(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) noexcept
         : value{std::uint32_t{a} << 24 | std::uint32_t{b} << 16 | std::uint32_t{c} << 8 | d} {}
 
-    /// Parses dotted-quad text ("10.0.0.1"); nullopt for anything else.
+    /// Parses dotted-quad text ("10.0.0.1"); nullopt for anything else, leading zeros
+    /// ("010.0.0.1") included, as inet_pton.
     static std::optional<ipv4_address> parse(std::string_view text) noexcept;
     std::string to_string() const;
 

@@ -49,7 +49,8 @@ constexpr tcp_flags& operator|=(tcp_flags& a, tcp_flags b) noexcept { return a =
 /// Every bit of `wanted` is set in `flags`.
 constexpr bool has(tcp_flags flags, tcp_flags wanted) noexcept { return (flags & wanted) == wanted; }
 
-/// "SYN|ACK"-style text, in header bit order from the most significant bit, for logs and tests.
+/// Text such as "ACK|SYN" for logs and tests: the set bits in header order, from the most
+/// significant (CWR) down to FIN; "none" when no bit is set.
 std::string to_string(tcp_flags flags);
 
 /// RFC 9293 §3.1: where each field sits in the fixed 20-byte header.

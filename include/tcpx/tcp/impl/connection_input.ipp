@@ -111,6 +111,20 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
         // "If an incoming segment is not acceptable, an acknowledgment should be sent in
         // reply (unless the RST bit is set)".
         if (!seg.has(tcp_flags::rst)) ack_now_ = true;
+        // RFC 9293 §3.10.7.4 TIME-WAIT: "The only thing that can arrive in this state is a
+        // retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
+        // That FIN ends at RCV.NXT, so it fails this check and is recognised here.
+        if (state_ == state::time_wait && seg.has(tcp_flags::fin) && !seg.has(tcp_flags::rst) &&
+            seg.seq() + seg.length() == rcv_.nxt)
+            arm(timer::time_wait, ctx.now + 2 * ctx.cfg.msl);
+        // "If the RCV.WND is zero, no segments will be acceptable, but special allowance
+        // should be made to accept valid ACKs": a segment at RCV.NXT (the peer's probe of
+        // our zero window, say) still has its ACK field processed; its text is not taken.
+        if (rcv_.wnd == 0 && seg.seq() == rcv_.nxt && seg.has(tcp_flags::ack) &&
+            !seg.has(tcp_flags::rst) && !seg.has(tcp_flags::syn)) {
+            last_received_ = ctx.now;
+            return check_ack(seg, ctx);
+        }
         return input_result::done;
     }
     last_received_ = ctx.now;
@@ -145,6 +159,9 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
     if (!seg.has(tcp_flags::ack)) return input_result::done;  // "drop the segment and return"
     if (const auto r = check_ack(seg, ctx); r != input_result::done || state_ == state::closed)
         return r;
+    // An ACK of something not yet sent (or too old): "send an ACK, drop the segment, and
+    // return" — check_ack() queued the ACK; the text and the FIN go with the segment.
+    if (!ack_acceptable(seg)) return input_result::done;
     if (state_ == state::time_wait) {
         // Only a retransmitted FIN can arrive: acknowledge it and restart the 2 MSL wait.
         if (seg.has(tcp_flags::fin)) {
@@ -163,7 +180,12 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
     }
 
     // Seventh, process the segment text.
-    if (!seg.payload.empty()) process_text(seg, ctx);
+    if (!seg.payload.empty()) {
+        process_text(seg, ctx);
+        // RFC 1122 §4.2.2.13: data after the user's CLOSE "SHOULD send a RST to show that
+        // data was lost"; it answers this segment, <SEQ=SEG.ACK><CTL=RST>.
+        if (state_ == state::closed) return input_result::send_reset;
+    }
 
     // Eighth, check the FIN bit: it counts only where it sits in sequence.
     if (seg.has(tcp_flags::fin)) {
@@ -171,9 +193,11 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
         if (fin_at == rcv_.nxt) {
             process_fin(ctx);
         } else if (seq_gt(fin_at, rcv_.nxt) && !fin_received_) {
-            // Out of order: hold the FIN's place until the data before it arrives.
+            // Out of order: hold the FIN's place until the data before it arrives, and
+            // say so at once (RFC 5681 §4.2), as for any out-of-order segment.
             remote_fin_pending_ = true;
             remote_fin_seq_ = fin_at;
+            schedule_ack(true, ctx);
         }
     }
     return input_result::done;
@@ -191,6 +215,16 @@ bool connection<CC>::acceptable(const segment& seg) const noexcept
     }
     if (wnd == 0) return false;
     return in_window(seg.seq(), rcv_.nxt, wnd) || in_window(seg.seq() + (len - 1), rcv_.nxt, wnd);
+}
+
+// RFC 9293 §3.10.7.4 fifth with RFC 5961 §5.2: the ACK is acceptable if
+// SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (SND.NXT's highest value: after a
+// timeout moved the send point back, what was sent before may still be acknowledged).
+template <congestion_control CC>
+bool connection<CC>::ack_acceptable(const segment& seg) const noexcept
+{
+    const std::uint32_t max_wnd = std::max<std::uint32_t>(snd_.max_wnd, 1);
+    return seq_le(seg.ack(), snd_.max) && seq_ge(seg.ack(), snd_.una - max_wnd);
 }
 
 // RFC 9293 §3.10.7.4 second, with RFC 5961 §3.2's protection against blind resets.
@@ -247,22 +281,26 @@ input_result connection<CC>::check_ack(const segment& seg, context& ctx) noexcep
             return input_result::send_reset;
         }
     }
-    // RFC 5961 §5.2 (RFC 9293 MUST-...): acceptable if
-    // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT; otherwise drop and send an ACK.
-    const std::uint32_t max_wnd = std::max<std::uint32_t>(snd_.max_wnd, 1);
-    if (seq_gt(seg.ack(), snd_.max) || seq_lt(seg.ack(), snd_.una - max_wnd)) {
+    if (!ack_acceptable(seg)) {
         ack_now_ = true;
         return input_result::done;
     }
-    if (seq_gt(seg.ack(), snd_.una)) {
+    const bool acks_new_data = seq_gt(seg.ack(), snd_.una);
+    if (acks_new_data) {
         process_new_ack(seg, ctx);
     } else if (seg.ack() == snd_.una) {
         process_duplicate_ack(seg, ctx);
     }
     // RFC 9293 §3.10.7.4: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
-    // updated" when the segment is newer than the last update (WL1, WL2).
+    // updated" when the segment is newer than the last update (WL1, WL2). A segment that
+    // acknowledges new data is newer than any before it whatever its SEG.SEQ (the peer's
+    // ACK never goes back): a retransmission from a peer that went back to its SND.UNA
+    // carries a lower SEG.SEQ than its earlier bare ACKs, and skipping its window would
+    // leave ours measured from the wrong SND.UNA, past the right edge the peer offered
+    // (Linux's tcp_may_update_window makes the same exception).
     if (seq_le(seg.ack(), snd_.max) && seq_ge(seg.ack(), snd_.una) &&
-        (seq_lt(snd_.wl1, seg.seq()) || (snd_.wl1 == seg.seq() && seq_le(snd_.wl2, seg.ack())))) {
+        (acks_new_data || seq_lt(snd_.wl1, seg.seq()) ||
+         (snd_.wl1 == seg.seq() && seq_le(snd_.wl2, seg.ack())))) {
         update_send_window(seg);
     }
 
@@ -316,8 +354,8 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
         rtt_.on_sample(sample);
         rtt_start_ = instant{};
     }
-    // RFC 6298 §5.7 note: an ACK of new data clears the backoff.
-    rtt_.reset_backoff();
+    // RFC 6298 §5 (note after 5.7) with Karn (§3): a backed-off RTO stays until a valid
+    // sample collapses it (on_sample() does); the ACK of a retransmission gives none.
     oldest_unacked_sent_ = ctx.now;
 
     // The handshake's ACK of our SYN is no congestion signal (RFC 5681 §3.1 counts data).
@@ -334,7 +372,9 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
 template <congestion_control CC>
 void connection<CC>::process_duplicate_ack(const segment& seg, context& ctx) noexcept
 {
-    const bool outstanding = snd_.max != snd_.una;
+    // While the peer's window is zero the only thing outstanding is a probe (RFC 9293
+    // §3.8.6.1): an ACK that keeps the window shut answers it and tells of no loss.
+    const bool outstanding = snd_.max != snd_.una && snd_.wnd != 0;
     const bool no_data = seg.payload.empty() && !seg.has(tcp_flags::syn) && !seg.has(tcp_flags::fin);
     const bool same_window = (static_cast<std::uint32_t>(seg.header.window) << snd_.scale) == snd_.wnd;
     if (!(outstanding && no_data && same_window)) {
@@ -363,6 +403,9 @@ void connection<CC>::update_send_window(const segment& seg) noexcept
         if (armed(timer::persist)) {
             disarm(timer::persist);
             persist_interval_ = duration{0};
+            // A probe byte this ACK does not cover was refused: it leaves again now, at
+            // SND.UNA, with the data behind it.
+            snd_.nxt = snd_.una;
         }
     }
 }

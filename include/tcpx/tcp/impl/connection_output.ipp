@@ -86,14 +86,18 @@ void connection<CC>::fill_common(outgoing& out, context& ctx) noexcept
 template <congestion_control CC>
 std::uint16_t connection<CC>::advertise_window(context& ctx) noexcept
 {
-    const std::uint32_t space = receive_space(ctx.cfg);
+    // RFC 7323 §2.3: the field carries at most 0xffff << Rcv.Wind.Shift. The window the
+    // sequence test uses (§3.10.7.4 first) must be the one we said, so it stops there.
+    const std::uint32_t space = std::min(receive_space(ctx.cfg), std::uint32_t{0xffff} << rcv_.scale);
     const seq32 right = rcv_.nxt + space;
     if (seq_lt(rcv_.adv, rcv_.nxt)) rcv_.adv = rcv_.nxt;
     if (seq_gt(right, rcv_.adv)) {
         const auto grow = static_cast<std::uint32_t>(right - rcv_.adv);
         const auto threshold = std::min<std::uint32_t>(
             static_cast<std::uint32_t>(ctx.cfg.receive_buffer / 2), snd_.mss);
-        if (grow >= threshold || rcv_.adv == rcv_.nxt) rcv_.adv = right;
+        // A zero window too stays shut until the opening reaches the threshold: a small
+        // read must not invite a small segment (§3.8.6.2.2, "keep RCV.NXT+RCV.WND fixed").
+        if (grow >= threshold) rcv_.adv = right;
     }
     rcv_.wnd = static_cast<std::uint32_t>(rcv_.adv - rcv_.nxt);
     return static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_.wnd >> rcv_.scale, 0xffff));
@@ -102,8 +106,11 @@ std::uint16_t connection<CC>::advertise_window(context& ctx) noexcept
 template <congestion_control CC>
 std::uint32_t connection<CC>::receive_space(const config& cfg) const noexcept
 {
+    // RFC 7323 §2.3: the window field carries at most 0xffff << Rcv.Wind.Shift; a larger
+    // buffer is not offered, so RCV.WND never exceeds what the peer was told.
     const std::size_t used = rcvbuf_.readable();
-    return used >= cfg.receive_buffer ? 0 : static_cast<std::uint32_t>(cfg.receive_buffer - used);
+    const std::size_t free = used >= cfg.receive_buffer ? 0 : cfg.receive_buffer - used;
+    return static_cast<std::uint32_t>(std::min<std::size_t>(free, std::size_t{0xffff} << rcv_.scale));
 }
 
 // RFC 9293 §3.8.6.2.1 sender-side SWS avoidance and RFC 1122 §4.2.3.4 Nagle: the data
@@ -140,7 +147,7 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
             return true;
         }
     }
-    if (probe_ && may_send_data) {
+    if (probe_ && may_send_data && snd_.wnd == 0) {
         // RFC 9293 §3.8.6.1 (MUST-36): probe a zero window with one byte of new data.
         probe_ = false;
         if (sndbuf_.size() != 0) {
@@ -172,7 +179,9 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         const bool send_data =
             len != 0 && (len == snd_.mss || resending ||
                          (all_queued && (nodelay_ || nothing_unacked || fin_queued_)) ||
-                         (snd_.max_wnd != 0 && len >= snd_.max_wnd / 2 && (nodelay_ || nothing_unacked)));
+                         (snd_.max_wnd != 0 && len >= snd_.max_wnd / 2 && (nodelay_ || nothing_unacked)) ||
+                         probe_);  // RFC 1122 §4.2.3.4 (4): the override timeout fired (persist)
+        probe_ = false;
         const bool send_fin = fin_queued_ && all_queued && (snd_.nxt + static_cast<std::uint32_t>(len)) == fin_seq_ &&
                               (len != 0 ? send_data : true);
         if (send_data || send_fin) {
@@ -190,8 +199,10 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
             return true;
         }
         // RFC 9293 §3.8.6.1: data waits behind a zero window and nothing is in flight to
-        // bring an update — start probing.
-        if (avail != 0 && snd_.wnd == 0 && snd_.una == snd_.max && !armed(timer::persist)) {
+        // bring an update — start probing. The same holds for a window too small for SWS
+        // avoidance (§3.8.6.2.1): its update may be lost too, and the override timeout of
+        // RFC 1122 §4.2.3.4 (4) is this timer.
+        if (avail != 0 && snd_.una == snd_.max && !armed(timer::persist)) {
             persist_interval_ = std::max(rtt_.rto(), ctx.cfg.persist_timeout);
             arm(timer::persist, ctx.now + persist_interval_);
         }

@@ -39,6 +39,9 @@ template <congestion_control CC>
 void connection<CC>::on_retransmit_timeout(context& ctx) noexcept
 {
     if (snd_.una == snd_.max) return;  // nothing outstanding (§5.2 should have stopped it)
+    // RFC 9293 §3.8.6.1 / RFC 1122 §4.2.2.17: while the window is zero the persist timer
+    // owns the probe byte; its loss is no congestion signal and no reason to give up.
+    if (armed(timer::persist)) return;
     const bool opening = state_ == state::syn_sent || state_ == state::syn_received;
     const duration limit = opening ? ctx.cfg.connect_timeout : ctx.cfg.user_timeout;
     if (ctx.now - oldest_unacked_sent_ >= limit) {
@@ -54,20 +57,36 @@ void connection<CC>::on_retransmit_timeout(context& ctx) noexcept
     // resends it first; the loss window (one segment) keeps it to that one.
     snd_.nxt = opening ? iss_ : snd_.una;
     fast_retransmit_ = false;
-    arm(timer::retransmit, ctx.now + rtt_.rto());            // §5.6
+    // §5.6, but never past the user timeout (RFC 9293 §3.8.3): that is a limit of its own.
+    arm(timer::retransmit, std::min(ctx.now + rtt_.rto(), oldest_unacked_sent_ + limit));
 }
 
 // RFC 9293 §3.8.6.1: probe the zero window, backing off like the retransmission timer.
 template <congestion_control CC>
 void connection<CC>::on_persist_timeout(context& ctx) noexcept
 {
-    if (snd_.wnd != 0 || sndbuf_.size() == 0) {
+    if (sndbuf_.size() == 0) {
         persist_interval_ = duration{0};
         return;
     }
-    probe_ = true;
+    if (snd_.wnd != 0) {
+        // RFC 1122 §4.2.3.4 (4) / RFC 9293 §3.8.6.2.1: the window is open but too small for
+        // SWS avoidance, and nothing in flight will bring an update (the one that opened it
+        // may be lost): the override timeout sends what it allows. The retransmission
+        // timer then covers that data, so persisting stops here.
+        probe_ = true;
+        persist_interval_ = duration{0};
+        return;
+    }
     // A probe that is never acknowledged at all is a dead peer: the user timeout applies
     // to it as to data (RFC 1122 §4.2.2.17 keeps the connection while the peer answers).
+    // It is counted from the last segment the peer sent, once our last probe (the last
+    // thing we sent) went unanswered.
+    if (last_received_ < last_sent_ && ctx.now - last_received_ >= ctx.cfg.user_timeout) {
+        enter_closed(errc::timed_out);
+        return;
+    }
+    probe_ = true;
     persist_interval_ = std::min(persist_interval_ * 2, ctx.cfg.max_rto);
     arm(timer::persist, ctx.now + persist_interval_);
 }

@@ -27,7 +27,8 @@ void connection<CC>::open_active(const four_tuple& id, seq32 iss, context& ctx) 
     snd_.una = snd_.nxt = snd_.max = iss;
     snd_.mss = announced_mss(ctx.cfg);
     rcv_.scale = ctx.cfg.window_scaling ? detail::window_shift_for(ctx.cfg.receive_buffer) : 0;
-    rcv_.wnd = receive_space(ctx.cfg);
+    // The window in a SYN is never scaled (RFC 7323 §2.2): RCV.WND starts at most 0xffff.
+    rcv_.wnd = std::min<std::uint32_t>(receive_space(ctx.cfg), 0xffff);
     rtt_ = rtt_estimator{rto_bounds{ctx.cfg.initial_rto, ctx.cfg.min_rto, ctx.cfg.max_rto, ctx.cfg.clock_granularity}};
     nodelay_ = ctx.cfg.nodelay;
     keepalive_ = ctx.cfg.keepalive;
@@ -43,8 +44,9 @@ void connection<CC>::open_passive(const four_tuple& id, seq32 iss, const segment
     // RFC 9293 §3.10.7.2: "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ".
     irs_ = syn.seq();
     rcv_.nxt = irs_ + 1;
+    learn_options(syn, ctx);  // may turn our window scaling off
+    rcv_.wnd = std::min<std::uint32_t>(receive_space(ctx.cfg), 0xffff);
     rcv_.adv = rcv_.nxt + rcv_.wnd;
-    learn_options(syn, ctx);
     snd_.wnd = syn.header.window;  // never scaled in a SYN (RFC 7323 §2.2)
     snd_.max_wnd = snd_.wnd;
     snd_.wl1 = syn.seq();

@@ -17,8 +17,17 @@ namespace detail {
 // both inputs are, so "the sum is zero only over zero bytes" survives.
 inline std::uint64_t add_end_around(std::uint64_t a, std::uint64_t b) noexcept
 {
+#if defined(__GNUC__)  // GCC and Clang
+    // The same as below, but Clang's SLP vectorizer leaves this form alone;
+    // with AVX2 or AVX-512 enabled it turns four `a < b` chains into vector
+    // compares that made sum_run three times slower. Both compile to add, adc.
+    std::uint64_t sum;
+    const bool carry = __builtin_add_overflow(a, b, &sum);
+    return sum + carry;
+#else
     a += b;
     return a + (a < b);
+#endif
 }
 
 inline std::uint64_t load_native_u64(const std::uint8_t* p) noexcept
@@ -28,52 +37,55 @@ inline std::uint64_t load_native_u64(const std::uint8_t* p) noexcept
     return word;
 }
 
-// A 64-bit word as the sum of its 32-bit halves: congruent to it modulo
-// 2^16 - 1 (since 2^32 = 1 there), zero only if the word is, and under 2^33,
-// so many of them add up in 64 bits with no carry to lose (RFC 1071 §2(1),
-// deferred carries).
-inline std::uint64_t split_halves(std::uint64_t word) noexcept
-{
-    return (word & 0xFFFF'FFFFu) + (word >> 32);
-}
-
 // The native-order sum of one run, as if it started at an even position and
 // its last odd byte were padded with a zero byte. The result is congruent,
 // modulo 2^16 - 1, to the one's complement sum of the run's native 16-bit
 // words, and is 0 only if every byte is: fold() then gives exactly RFC 1071's
-// 16-bit sum. Byte i of a native word has weight 2^(8i) or 2^(8(7-i)); either
-// way that is 1 or 2^8 modulo 2^16 - 1 by the parity of i, as in a 16-bit
-// word, so the width and alignment of the loads do not matter.
-inline std::uint64_t sum_run(const std::uint8_t* p, std::size_t n) noexcept
+// 16-bit sum. Byte i of a native 64-bit word has weight 2^(8i) or 2^(8(7-i));
+// either way that is 1 or 2^8 modulo 2^16 - 1 by the parity of i, as in a
+// 16-bit word, so neither the width nor the alignment of the loads matters,
+// and carries between the 16-bit lanes of a word are just more sum.
+//
+// With Copy, the run is also copied to `dst` (not overlapping `src`) in the
+// same loop (RFC 1071 §2, "combine with data copying"): the 32-byte block
+// copies compile to a few vector moves that run beside the adds, so copy and
+// sum together cost little more than the sum alone. Measured with GCC 12 and
+// Clang 14 at -O2, that beat memcpy of 4 KiB chunks followed by summing each
+// while it is in L1. Without Copy, `dst` is not used.
+template <bool Copy>
+inline std::uint64_t sum_run(std::uint8_t* dst, const std::uint8_t* src, std::size_t n) noexcept
 {
-    std::uint64_t total = 0;
-    while (n >= 32) {
-        // Each step adds under 2^33 to an accumulator; 2^30 bytes per block is
-        // 2^25 steps, far from 64-bit overflow, whatever the span's length.
-        const std::size_t block = std::min<std::size_t>(n, std::size_t{1} << 30) & ~std::size_t{31};
-        // Four independent accumulators, so the adds do not wait on each other
-        // (RFC 1071 §2(C), parallel summation).
-        std::uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (const std::uint8_t* end = p + block; p != end; p += 32) {
-            a0 += split_halves(load_native_u64(p));
-            a1 += split_halves(load_native_u64(p + 8));
-            a2 += split_halves(load_native_u64(p + 16));
-            a3 += split_halves(load_native_u64(p + 24));
+    // Four independent accumulators, so the add-with-carry chains do not wait
+    // on each other (RFC 1071 §2(C), parallel summation). Adding the carry
+    // back at once, rather than counting carries for later (RFC 1071 §2,
+    // "deferred carries"), measured faster with GCC and as fast with Clang,
+    // and leaves no count that could overflow however long the run.
+    std::uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (; n >= 32; n -= 32, src += 32) {
+        if constexpr (Copy) {
+            std::memcpy(dst, src, 32);
+            dst += 32;
         }
-        total = add_end_around(total, a0 + a1 + a2 + a3);
-        n -= block;
+        s0 = add_end_around(s0, load_native_u64(src));
+        s1 = add_end_around(s1, load_native_u64(src + 8));
+        s2 = add_end_around(s2, load_native_u64(src + 16));
+        s3 = add_end_around(s3, load_native_u64(src + 24));
     }
-    std::uint64_t tail = 0;
-    for (; n >= 8; n -= 8, p += 8)
-        tail += split_halves(load_native_u64(p));
+    if constexpr (Copy) {
+        if (n != 0)
+            std::memcpy(dst, src, n);
+    }
+    std::uint64_t s = add_end_around(add_end_around(s0, s1), add_end_around(s2, s3));
+    for (; n >= 8; n -= 8, src += 8)
+        s = add_end_around(s, load_native_u64(src));
     if (n != 0) {
         // The last 1..7 bytes keep their offsets in a zeroed word, which is
         // the zero padding RFC 1071 §1 asks of an odd count.
         std::uint64_t word = 0;
-        std::memcpy(&word, p, n);
-        tail += split_halves(word);
+        std::memcpy(&word, src, n);
+        s = add_end_around(s, word);
     }
-    return add_end_around(total, tail);
+    return s;
 }
 
 // Folds a 64-bit one's complement sum to 16 bits. Each step keeps the value
@@ -112,7 +124,7 @@ inline void checksum_accumulator::add(std::span<const std::uint8_t> bytes) noexc
 {
     if (bytes.empty())
         return;
-    add_partial(detail::sum_run(bytes.data(), bytes.size()));
+    add_partial(detail::sum_run<false>(nullptr, bytes.data(), bytes.size()));
     odd_ ^= (bytes.size() & 1) != 0;
 }
 
@@ -197,18 +209,8 @@ inline void copy_and_add(checksum_accumulator& acc, std::span<std::uint8_t> dst,
         std::memmove(to, from, n);
         return;
     }
-    // The copy goes through the platform's memcpy, the fastest copy the
-    // machine has, a cache-sized chunk at a time; the chunk's source bytes are
-    // summed right after, while still in L1. Each byte thus comes from memory
-    // once, the point of RFC 1071 §2(3), and the copy runs at memcpy speed. The
-    // source is re-read, not the destination, whose stores may still be in
-    // flight. Chunks are even, so only the last run can leave an odd position.
-    constexpr std::size_t chunk = 4096;
-    for (std::size_t done = 0; done < n; done += chunk) {
-        const std::size_t len = std::min(chunk, n - done);
-        std::memcpy(to + done, from + done, len);
-        acc.add({from + done, len});
-    }
+    acc.add_partial(detail::sum_run<true>(to, from, n));
+    acc.odd_ ^= (n & 1) != 0;
 }
 
 }  // namespace tcpx::wire

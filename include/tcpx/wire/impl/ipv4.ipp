@@ -19,6 +19,9 @@ inline std::optional<ipv4_address> ipv4_address::parse(std::string_view text) no
         const auto [next, ec] = std::from_chars(p, end, octet);
         // At most three digits per octet: "0001" is not an address.
         if (ec != std::errc{} || octet > 255 || next - p > 3) return std::nullopt;
+        // No leading zeros, as inet_pton: inet_aton reads "010" as octal 8, so accepting
+        // it as decimal 10 would let one text name two hosts (cf. CVE-2021-29921).
+        if (next - p > 1 && *p == '0') return std::nullopt;
         value = value << 8 | octet;
         p = next;
     }
