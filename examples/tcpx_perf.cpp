@@ -1,246 +1,184 @@
 // tcpx-perf: measures tcpx. Mode `loopback` (the in-memory demo): two stacks in one
-// process joined by an in-memory link, optionally impaired, on a simulated clock that
-// jumps straight to the next deadline — so a minute of traffic takes a moment and the
-// same seed gives the same run. One connection sends --bytes to the other, which
-// checks every byte (byte i of the stream is i % 251), then both close.
+// process joined by an in-memory link with a rate-limited drop-tail bottleneck, on a
+// simulated clock that jumps straight to the next deadline — so a minute of traffic
+// takes a moment and the same seed gives the same run. N connections send the stream
+// "byte i is i % 251" for --seconds of simulated time, or --bytes each; the receiver
+// checks every byte. The congestion control is a compile-time policy: the three
+// choices of --cc are three instantiations of the stack.
 //
-//   tcpx-perf loopback [--bytes N] [--mtu N] [--loss P] [--delay MS] [--reorder P]
-//                      [--rate MBIT] [--queue PACKETS] [--seed N] [--json]
+//   tcpx-perf loopback [--cc reno|newreno|cubic] [--flows N] [--seconds S | --bytes N]
+//                      [--rate MBIT] [--queue PACKETS] [--delay MS] [--loss P] [--reorder P]
+//                      [--mtu N] [--seed N] [--trace FILE.csv] [--plot FILE.svg] [--json]
+//
+// Files: perf/options.hpp (the command line), perf/loopback_run.hpp (the run).
 #include <tcpx/stack.hpp>
+#include <tcpx/trace.hpp>
+#include <tcpx/trace_writer.hpp>
 
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <fstream>
+#include <memory>
 #include <string>
-#include <string_view>
-#include <vector>
+
+#include "perf/loopback_run.hpp"
+#include "perf/options.hpp"
+
+// NewReno and CUBIC are built when their headers exist (issue 4 adds them).
+#if __has_include(<tcpx/cc/newreno.hpp>)
+#include <tcpx/cc/newreno.hpp>
+#define TCPX_PERF_NEWRENO 1
+#endif
+#if __has_include(<tcpx/cc/cubic.hpp>)
+#include <tcpx/cc/cubic.hpp>
+#define TCPX_PERF_CUBIC 1
+#endif
 
 namespace {
 
-using namespace tcpx;
-using link_device = devices::impaired<devices::loopback&>;
-using perf_stack = stack<link_device&, clocks::manual>;
-
-struct options {
-    std::uint64_t bytes = 64ull << 20;
-    std::size_t mtu = 1500;
-    double loss = 0;
-    double reorder = 0;
-    double delay_ms = 1;
-    double rate_mbit = 1000;
-    std::size_t queue = 1000;
-    std::uint64_t seed = 1;
-    bool json = false;
-};
-
-[[noreturn]] void usage(const char* why, int status = 2)
+[[noreturn]] void not_built(perf::congestion c)
 {
-    std::fprintf(status == 0 ? stdout : stderr,
-                 "tcpx-perf: %s\n"
-                 "usage: tcpx-perf loopback [--bytes N] [--mtu N] [--loss P] [--delay MS] [--reorder P]\n"
-                 "                          [--rate MBIT] [--queue PACKETS] [--seed N] [--json]\n"
-                 "  --bytes N      bytes to transfer (default 64 MiB; suffixes k, M, G)\n"
-                 "  --mtu N        link MTU, 576..65535 (default 1500)\n"
-                 "  --loss P       random loss per packet and direction, a fraction (0.01 = 1%%)\n"
-                 "  --delay MS     one-way delay in milliseconds (default 1)\n"
-                 "  --reorder P    fraction of packets held back so later ones overtake them\n"
-                 "  --rate MBIT    bottleneck rate in Mbit/s (default 1000; 0: unlimited)\n"
-                 "  --queue N      drop-tail queue at the bottleneck, packets (default 1000)\n"
-                 "  --seed N       seed of the impairments (default 1)\n"
-                 "  --json         print one JSON object instead of the summary\n",
-                 why);
-    std::exit(status);
+    std::fprintf(stderr, "tcpx-perf: --cc %s is not built (its header tcpx/cc/%s.hpp is missing)\n",
+                 std::string{to_string(c)}.c_str(), std::string{to_string(c)}.c_str());
+    std::exit(2);
 }
 
-std::uint64_t parse_size(const char* text)
+perf::run_result run(const perf::options& o, tcpx::cc_trace* trace)
 {
-    char* end = nullptr;
-    const double v = std::strtod(text, &end);
-    if (end == text || v < 0) usage("bad number");
-    double scale = 1;
-    if (*end == 'k' || *end == 'K') scale = 1024;
-    else if (*end == 'M') scale = 1024.0 * 1024;
-    else if (*end == 'G') scale = 1024.0 * 1024 * 1024;
-    else if (*end != '\0') usage("bad number");
-    return static_cast<std::uint64_t>(v * scale);
-}
-
-double parse_double(const char* text, double lo, double hi)
-{
-    char* end = nullptr;
-    const double v = std::strtod(text, &end);
-    if (end == text || *end != '\0' || v < lo || v > hi) usage("number out of range");
-    return v;
-}
-
-options parse(int argc, char** argv)
-{
-    if (argc < 2 || std::string_view{argv[1]} != "loopback") {
-        if (argc >= 2 && std::string_view{argv[1]} == "tun") usage("mode tun is not built yet (see issue 5)");
-        usage("the mode must be `loopback`");
+    switch (o.cc) {
+    case perf::congestion::reno: return perf::run_loopback<tcpx::cc::reno>(o, trace);
+    case perf::congestion::newreno:
+#ifdef TCPX_PERF_NEWRENO
+        return perf::run_loopback<tcpx::cc::newreno>(o, trace);
+#else
+        not_built(o.cc);
+#endif
+    case perf::congestion::cubic:
+#ifdef TCPX_PERF_CUBIC
+        return perf::run_loopback<tcpx::cc::cubic>(o, trace);
+#else
+        not_built(o.cc);
+#endif
     }
-    options o;
-    for (int i = 2; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        const auto value = [&]() -> const char* {
-            if (i + 1 >= argc) usage("a flag is missing its value");
-            return argv[++i];
-        };
-        if (a == "--help" || a == "-h") usage("measures tcpx", 0);
-        else if (a == "--bytes") o.bytes = parse_size(value());
-        else if (a == "--mtu") o.mtu = static_cast<std::size_t>(parse_double(value(), 576, 65535));
-        else if (a == "--loss") o.loss = parse_double(value(), 0, 0.9);
-        else if (a == "--reorder") o.reorder = parse_double(value(), 0, 0.9);
-        else if (a == "--delay") o.delay_ms = parse_double(value(), 0, 10000);
-        else if (a == "--rate") o.rate_mbit = parse_double(value(), 0, 1e6);
-        else if (a == "--queue") o.queue = static_cast<std::size_t>(parse_double(value(), 1, 1e6));
-        else if (a == "--seed") o.seed = static_cast<std::uint64_t>(parse_double(value(), 0, 1e18));
-        else if (a == "--json") o.json = true;
-        else usage("unknown flag");
-    }
-    return o;
+    not_built(o.cc);
 }
 
-struct result {
-    std::uint64_t bytes = 0;
-    double seconds = 0;       // simulated
-    double wall_seconds = 0;
-    std::uint64_t segments_sent = 0, segments_received = 0, retransmits = 0, fast_retransmits = 0, timeouts = 0;
-    std::uint64_t corrupt_dropped = 0, lost = 0;
-    double srtt_ms = 0, rto_ms = 0;
-    std::uint32_t cwnd = 0, ssthresh = 0;
-    bool verified = false;
-};
+double ms(tcpx::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-result run(const options& o)
+std::string rate_text(const perf::options& o)
 {
-    devices::loopback_link link{devices::loopback_config{.mtu = o.mtu, .queue_bytes = std::size_t{64} << 20}};
-    devices::impairment path;
-    path.loss = o.loss;
-    path.reorder = o.reorder;
-    path.delay = duration{static_cast<std::int64_t>(o.delay_ms * 1000)};
-    path.rate_bps = static_cast<std::uint64_t>(o.rate_mbit * 1e6);
-    path.queue_packets = o.queue;
-    link_device dev_a{devices::impairment_config{.transmit = path, .receive = {}, .seed = o.seed}, link.end(0)};
-    link_device dev_b{devices::impairment_config{.transmit = path, .receive = {}, .seed = o.seed + 1}, link.end(1)};
-    clocks::manual_timeline time;
+    return o.rate_mbit > 0 ? std::to_string(static_cast<long long>(o.rate_mbit)) + " Mbit/s" : "unlimited";
+}
 
-    config ca;
-    ca.address = wire::ipv4_address{10, 0, 0, 1};
-    ca.isn_secret = std::array<std::uint64_t, 2>{o.seed, 1};
-    ca.send_buffer = ca.receive_buffer = 4u << 20;  // room for a fast, long path
-    config cb = ca;
-    cb.address = wire::ipv4_address{10, 0, 0, 2};
-    cb.isn_secret = std::array<std::uint64_t, 2>{o.seed, 2};
-    perf_stack a{dev_a, clocks::manual{time}, ca};
-    perf_stack b{dev_b, clocks::manual{time}, cb};
-
-    std::error_code ec;
-    const listener l = b.listen(5001, 16, ec);
-    if (ec) { std::fprintf(stderr, "listen: %s\n", ec.message().c_str()); std::exit(1); }
-    const socket s = a.connect(cb.address, 5001, ec);
-    if (ec) { std::fprintf(stderr, "connect: %s\n", ec.message().c_str()); std::exit(1); }
-
-    std::vector<std::uint8_t> pattern(251 * 1024);
-    for (std::size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<std::uint8_t>(i % 251);
-    std::vector<std::uint8_t> buffer(1 << 20);
-
-    result r;
-    socket t{};
-    std::uint64_t sent = 0, received = 0;
-    bool shut = false, eof = false, ok = true;
-    instant first_byte{};
-    const auto wall_start = std::chrono::steady_clock::now();
-    const instant start = time.now();
-    while (!eof) {
-        a.poll();
-        b.poll();
-        if (!t) t = b.accept(l, ec);
-        if (sent < o.bytes && a.writable(s)) {
-            const std::size_t offset = static_cast<std::size_t>(sent % 251);
-            const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(o.bytes - sent, pattern.size() - 251));
-            sent += a.send(s, std::span{pattern}.subspan(offset, want), ec);
-        }
-        if (sent == o.bytes && !shut) shut = !a.shutdown(s);
-        if (t) {
-            for (;;) {
-                const std::size_t n = b.receive(t, buffer, ec);
-                if (ec == errc::end_of_stream) { eof = true; break; }
-                if (n == 0) break;
-                if (received == 0) first_byte = time.now();
-                for (std::size_t i = 0; i < n && ok; ++i)
-                    ok = buffer[i] == static_cast<std::uint8_t>((received + i) % 251);
-                received += n;
-            }
-        }
-        if (a.state(s) == tcp::state::closed && a.error(s)) {
-            std::fprintf(stderr, "tcpx-perf: the connection failed: %s\n", a.error(s).message().c_str());
-            std::exit(1);
-        }
-        // Nothing runnable now: jump to the next deadline (simulated time).
-        const instant next = std::min(a.next_deadline(), b.next_deadline());
-        if (next > time.now() && next != never) time.advance_to(next);
+void print_json(const perf::options& o, const perf::run_result& r, const tcpx::cc_trace* trace)
+{
+    std::printf("{\"mode\":\"loopback\",\"cc\":\"%s\",\"rate_bps\":%.0f,\"queue_packets\":%zu,\"delay_ms\":%g,"
+                "\"loss\":%g,\"mtu\":%zu,\"seed\":%llu,"
+                "\"throughput_bps\":%.0f,\"bytes\":%llu,\"seconds\":%.6f,\"wall_seconds\":%.3f,"
+                "\"segments\":%llu,\"retransmits\":%llu,\"fast_retransmits\":%llu,\"timeouts\":%llu,"
+                "\"lost\":%llu,\"dropped_queue\":%llu,\"jain_index\":%.4f,\"verified\":%s,",
+                std::string{to_string(o.cc)}.c_str(), o.rate_mbit * 1e6, o.queue, o.delay_ms, o.loss, o.mtu,
+                static_cast<unsigned long long>(o.seed), r.throughput_bps, static_cast<unsigned long long>(r.bytes),
+                r.seconds, r.wall_seconds, static_cast<unsigned long long>(r.segments_sent),
+                static_cast<unsigned long long>(r.retransmits), static_cast<unsigned long long>(r.fast_retransmits),
+                static_cast<unsigned long long>(r.timeouts), static_cast<unsigned long long>(r.lost),
+                static_cast<unsigned long long>(r.dropped_queue), r.jain_index, r.verified ? "true" : "false");
+    if (trace != nullptr)
+        std::printf("\"trace_records\":%zu,\"trace_dropped\":%llu,", trace->size(),
+                    static_cast<unsigned long long>(trace->dropped()));
+    std::printf("\"flows\":[");
+    for (std::size_t i = 0; i < r.flows.size(); ++i) {
+        const perf::flow_result& f = r.flows[i];
+        std::printf("%s{\"throughput_bps\":%.0f,\"bytes\":%llu,\"seconds\":%.6f,\"retransmits\":%llu,"
+                    "\"fast_retransmits\":%llu,\"timeouts\":%llu,\"duplicate_acks\":%llu,\"cwnd\":%u,\"ssthresh\":%s,"
+                    "\"srtt_ms\":%.3f,\"rttvar_ms\":%.3f,\"rto_ms\":%.1f,\"delivery_rate_bps\":%llu,\"verified\":%s}",
+                    i == 0 ? "" : ",", f.throughput_bps, static_cast<unsigned long long>(f.bytes), f.seconds,
+                    static_cast<unsigned long long>(f.info.retransmitted_segments),
+                    static_cast<unsigned long long>(f.info.fast_retransmits),
+                    static_cast<unsigned long long>(f.info.timeouts),
+                    static_cast<unsigned long long>(f.info.duplicate_acks), f.info.cwnd,
+                    f.info.ssthresh == UINT32_MAX ? "null" : std::to_string(f.info.ssthresh).c_str(), ms(f.info.srtt),
+                    ms(f.info.rttvar), ms(f.info.rto), static_cast<unsigned long long>(f.info.delivery_rate * 8),
+                    f.verified ? "true" : "false");
     }
-    const auto* c = a.connection(s);
-    r.bytes = received;
-    r.seconds = std::chrono::duration<double>(time.now() - (o.bytes > 0 ? first_byte : start)).count();
-    r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-    r.segments_sent = a.counters().segments_sent;
-    r.segments_received = b.counters().segments_received;
-    r.retransmits = a.counters().retransmitted_segments;
-    r.fast_retransmits = c->stats().fast_retransmits;
-    r.timeouts = c->stats().timeouts;
-    r.corrupt_dropped = b.counters().dropped(drop_reason::tcp_bad_checksum);
-    r.lost = dev_a.transmit_counters().lost + dev_b.transmit_counters().lost;
-    r.srtt_ms = std::chrono::duration<double, std::milli>(c->rtt().srtt()).count();
-    r.rto_ms = std::chrono::duration<double, std::milli>(c->rtt().rto()).count();
-    r.cwnd = c->congestion().cwnd();
-    r.ssthresh = c->congestion().ssthresh();
-    r.verified = ok && received == o.bytes;
-    b.close(t);
-    a.close(s);
-    return r;
+    std::printf("]}\n");
+}
+
+void print_summary(const perf::options& o, const perf::run_result& r, const tcpx::cc_trace* trace)
+{
+    std::printf("tcpx-perf loopback: two tcpx stacks over an in-memory link (MTU %zu), simulated clock, %s\n", o.mtu,
+                std::string{to_string(o.cc)}.c_str());
+    std::printf("  path        rate %s  queue %zu packets  delay %.1f ms  loss %.2f%%  reorder %.2f%%  seed %llu\n",
+                rate_text(o).c_str(), o.queue, o.delay_ms, o.loss * 100, o.reorder * 100,
+                static_cast<unsigned long long>(o.seed));
+    if (r.seconds > 0)
+        std::printf("  transfer    %llu bytes in %.3f s simulated over %zu flow%s: %.1f Mbit/s goodput\n",
+                    static_cast<unsigned long long>(r.bytes), r.seconds, r.flows.size(), r.flows.size() == 1 ? "" : "s",
+                    r.throughput_bps / 1e6);
+    else
+        std::printf("  transfer    %llu bytes in no simulated time (no delay, no rate limit)\n",
+                    static_cast<unsigned long long>(r.bytes));
+    std::printf("  cpu         %.3f s wall for both stacks on one thread: %.0f Mbit/s of processing\n", r.wall_seconds,
+                r.wall_seconds > 0 ? static_cast<double>(r.bytes) * 8 / r.wall_seconds / 1e6 : 0);
+    std::printf("  verified    %s (byte i == i %% 251 for every byte)\n", r.verified ? "yes" : "NO");
+    std::printf("  segments    %llu sent, %llu received by the peer\n",
+                static_cast<unsigned long long>(r.segments_sent), static_cast<unsigned long long>(r.segments_received));
+    std::printf("  recovery    %llu retransmitted (%llu fast retransmits, %llu timeouts); %llu packets lost on the "
+                "path, %llu dropped by the bottleneck queue\n",
+                static_cast<unsigned long long>(r.retransmits), static_cast<unsigned long long>(r.fast_retransmits),
+                static_cast<unsigned long long>(r.timeouts), static_cast<unsigned long long>(r.lost),
+                static_cast<unsigned long long>(r.dropped_queue));
+    if (r.flows.size() > 1) {
+        std::printf("  fairness    Jain's index %.4f over %zu flows\n", r.jain_index, r.flows.size());
+        for (std::size_t i = 0; i < r.flows.size(); ++i)
+            std::printf("  flow %-6zu %.1f Mbit/s, %llu retransmitted, %llu timeouts\n", i,
+                        r.flows[i].throughput_bps / 1e6,
+                        static_cast<unsigned long long>(r.flows[i].info.retransmitted_segments),
+                        static_cast<unsigned long long>(r.flows[i].info.timeouts));
+    }
+    std::printf("  sender      %s\n", to_string(r.flows[0].info).c_str());
+    if (trace != nullptr)
+        std::printf("  trace       %zu changes of cwnd/ssthresh recorded for flow 0%s\n", trace->size(),
+                    trace->dropped() != 0 ? (", " + std::to_string(trace->dropped()) + " dropped (full)").c_str() : "");
+}
+
+bool write_trace(const perf::options& o, const perf::run_result& r, const tcpx::cc_trace& trace)
+{
+    bool ok = true;
+    if (!o.trace_csv.empty()) {
+        std::ofstream csv{o.trace_csv};
+        tcpx::write_csv(csv, trace.records(), r.start);
+        ok = ok && static_cast<bool>(csv);
+    }
+    if (!o.plot_svg.empty()) {
+        tcpx::plot_options p;
+        p.title = "tcpx " + std::string{to_string(o.cc)} + ": cwnd and ssthresh of flow 0";
+        char note[200];
+        std::snprintf(note, sizeof note, "%s bottleneck, %zu-packet drop-tail queue, %.1f ms one-way delay, loss %g%s",
+                      rate_text(o).c_str(), o.queue, o.delay_ms, o.loss,
+                      o.flows > 1 ? (", " + std::to_string(o.flows) + " flows").c_str() : "");
+        p.note = note;
+        if (trace.dropped() != 0) p.note += " (trace full: later changes not shown)";
+        p.origin = r.start;
+        p.end = trace.dropped() != 0 && trace.size() != 0 ? trace.records().back().t : r.end;
+        std::ofstream svg{o.plot_svg};
+        tcpx::write_svg(svg, trace.records(), p);
+        ok = ok && static_cast<bool>(svg);
+    }
+    if (!ok) std::fprintf(stderr, "tcpx-perf: could not write the trace\n");
+    return ok;
 }
 
 }  // namespace
 
 int main(int argc, char** argv)
 {
-    const options o = parse(argc, argv);
-    const result r = run(o);
-    const double bps = r.seconds > 0 ? static_cast<double>(r.bytes) * 8 / r.seconds : 0;
-    if (o.json) {
-        std::printf("{\"mode\":\"loopback\",\"throughput_bps\":%.0f,\"bytes\":%llu,\"seconds\":%.6f,"
-                    "\"wall_seconds\":%.3f,\"segments\":%llu,\"retransmits\":%llu,\"fast_retransmits\":%llu,"
-                    "\"timeouts\":%llu,\"srtt_ms\":%.3f,\"verified\":%s,"
-                    "\"flows\":[{\"throughput_bps\":%.0f}]}\n",
-                    bps, static_cast<unsigned long long>(r.bytes), r.seconds, r.wall_seconds,
-                    static_cast<unsigned long long>(r.segments_sent), static_cast<unsigned long long>(r.retransmits),
-                    static_cast<unsigned long long>(r.fast_retransmits), static_cast<unsigned long long>(r.timeouts),
-                    r.srtt_ms, r.verified ? "true" : "false", bps);
-    } else {
-        std::printf("tcpx-perf loopback: two tcpx stacks over an in-memory link (MTU %zu), simulated clock\n", o.mtu);
-        std::printf("  path        loss %.2f%%  delay %.1f ms  reorder %.2f%%  rate %s  seed %llu\n", o.loss * 100,
-                    o.delay_ms, o.reorder * 100,
-                    o.rate_mbit > 0 ? (std::to_string(static_cast<long long>(o.rate_mbit)) + " Mbit/s").c_str() : "unlimited",
-                    static_cast<unsigned long long>(o.seed));
-        if (r.seconds > 0)
-            std::printf("  transfer    %llu bytes in %.3f s simulated: %.1f Mbit/s goodput\n",
-                        static_cast<unsigned long long>(r.bytes), r.seconds, bps / 1e6);
-        else
-            std::printf("  transfer    %llu bytes in no simulated time (no delay, no rate limit)\n",
-                        static_cast<unsigned long long>(r.bytes));
-        std::printf("  cpu         %.3f s wall for both stacks on one thread: %.0f Mbit/s of processing\n",
-                    r.wall_seconds, r.wall_seconds > 0 ? static_cast<double>(r.bytes) * 8 / r.wall_seconds / 1e6 : 0);
-        std::printf("  verified    %s (byte i == i %% 251 for every byte)\n", r.verified ? "yes" : "NO");
-        std::printf("  segments    %llu sent, %llu received by the peer\n",
-                    static_cast<unsigned long long>(r.segments_sent), static_cast<unsigned long long>(r.segments_received));
-        std::printf("  recovery    %llu retransmitted (%llu fast retransmits, %llu timeouts); %llu packets lost on the path\n",
-                    static_cast<unsigned long long>(r.retransmits), static_cast<unsigned long long>(r.fast_retransmits),
-                    static_cast<unsigned long long>(r.timeouts), static_cast<unsigned long long>(r.lost));
-        std::printf("  sender      srtt %.3f ms  rto %.1f ms  cwnd %u  ssthresh %s\n", r.srtt_ms, r.rto_ms, r.cwnd,
-                    r.ssthresh == UINT32_MAX ? "unset" : std::to_string(r.ssthresh).c_str());
-    }
-    return r.verified ? 0 : 1;
+    const perf::options o = perf::parse(argc, argv);
+    // A million records (24 MiB) covers minutes of a gigabit flow; the rest is counted.
+    std::unique_ptr<tcpx::cc_trace> trace;
+    if (!o.trace_csv.empty() || !o.plot_svg.empty()) trace = std::make_unique<tcpx::cc_trace>(std::size_t{1} << 20);
+    const perf::run_result r = run(o, trace.get());
+    if (o.json) print_json(o, r, trace.get());
+    else print_summary(o, r, trace.get());
+    const bool written = trace == nullptr || write_trace(o, r, *trace);
+    return r.verified && written ? 0 : 1;
 }

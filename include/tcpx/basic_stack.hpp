@@ -27,8 +27,10 @@
 #include <tcpx/socket.hpp>
 #include <tcpx/tcp/chunk_pool.hpp>
 #include <tcpx/tcp/connection.hpp>
+#include <tcpx/tcp/info.hpp>
 #include <tcpx/tcp/isn.hpp>
 #include <tcpx/time.hpp>
+#include <tcpx/trace.hpp>
 #include <tcpx/wire/ipv4.hpp>
 
 namespace tcpx {
@@ -81,6 +83,12 @@ public:
     tcp::state state(tcpx::socket s) const;
     std::error_code error(tcpx::socket s) const;  ///< why the connection ended, if it did
     const connection_type* connection(tcpx::socket s) const;  ///< for statistics; nullptr if stale
+    /// Statistics the way Linux's tcp_info shows them (tcp/info.hpp); a stale handle
+    /// gives a default connection_info (CLOSED, all zero).
+    tcp::connection_info info(tcpx::socket s) const;
+    /// Records every change of cwnd and ssthresh into `t` (trace.hpp); nullptr detaches.
+    /// close() and abort() detach it too, so `t` must live until one of the three.
+    std::error_code set_trace(tcpx::socket s, cc_trace* t);
     std::error_code set_nodelay(tcpx::socket s, bool on);
     std::error_code set_keepalive(tcpx::socket s, bool on);
 

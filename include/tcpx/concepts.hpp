@@ -120,7 +120,7 @@ concept device = requires(D& d, const D& cd, instant t, std::size_t n,
 //         void on_timeout(std::uint32_t, tcpx::instant) {}
 //         void on_idle(tcpx::instant) {}
 //     };
-// Models: cc::reno (RFC 5681, the default).
+// Models: cc::reno (RFC 5681, the default), cc::newreno (RFC 6582), cc::cubic (RFC 9438).
 template <class K>
 concept congestion_control =
     std::constructible_from<K, cc::init> &&

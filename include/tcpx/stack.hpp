@@ -10,6 +10,8 @@
 #pragma once
 
 #include <tcpx/basic_stack.hpp>
+#include <tcpx/cc/cubic.hpp>
+#include <tcpx/cc/newreno.hpp>
 #include <tcpx/cc/reno.hpp>
 #include <tcpx/clock/manual.hpp>
 #include <tcpx/clock/steady.hpp>

@@ -262,6 +262,7 @@ std::error_code stack<Device, Clock, CC>::close(tcpx::socket h)
     auto ctx = context_at(now);
     s->user_owned = false;
     ++s->generation;  // the handle is stale from here on
+    s->conn.set_trace(nullptr, now);  // the user's trace need not outlive the handle
     if (s->conn.readable_bytes() != 0) {
         // RFC 2525 §2.17 / RFC 1122 §4.2.2.13: closing with unread data resets, so the
         // peer learns its data was not consumed.
@@ -331,6 +332,24 @@ auto stack<Device, Clock, CC>::connection(tcpx::socket h) const -> const connect
 {
     const slot* s = find(h);
     return s == nullptr ? nullptr : &s->conn;
+}
+
+template <device Device, clock Clock, congestion_control CC>
+tcp::connection_info stack<Device, Clock, CC>::info(tcpx::socket h) const
+{
+    const slot* s = find(h);
+    if (s == nullptr) return {};
+    // The clock concept asks only for now() on a non-const clock.
+    return tcp::info_of(s->conn, const_cast<stack*>(this)->clock_.now());
+}
+
+template <device Device, clock Clock, congestion_control CC>
+std::error_code stack<Device, Clock, CC>::set_trace(tcpx::socket h, cc_trace* t)
+{
+    slot* s = find(h);
+    if (s == nullptr) return errc::bad_handle;
+    s->conn.set_trace(t, clock_.now());
+    return {};
 }
 
 template <device Device, clock Clock, congestion_control CC>

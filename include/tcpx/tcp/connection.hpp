@@ -30,6 +30,7 @@
 #include <tcpx/tcp/send_buffer.hpp>
 #include <tcpx/tcp/state.hpp>
 #include <tcpx/time.hpp>
+#include <tcpx/trace.hpp>
 #include <tcpx/wire/seq32.hpp>
 
 namespace tcpx::tcp {
@@ -64,14 +65,18 @@ struct connection_stats {
     std::uint64_t segments_sent = 0;
     std::uint64_t segments_received = 0;
     std::uint64_t bytes_sent = 0;          ///< payload bytes put on the wire, retransmissions included
-    std::uint64_t bytes_acked = 0;
+    std::uint64_t bytes_acked = 0;         ///< data and FIN acknowledged (the SYN is not counted)
     std::uint64_t bytes_received = 0;      ///< in-order payload bytes delivered to the receive buffer
     std::uint64_t retransmitted_segments = 0;
+    std::uint64_t bytes_retransmitted = 0;  ///< payload bytes of those segments
     std::uint64_t fast_retransmits = 0;
     std::uint64_t timeouts = 0;
     std::uint64_t duplicate_acks = 0;
     std::uint64_t out_of_order_dropped = 0;  ///< out-of-order data not stored (ranges or pool full)
     std::uint64_t challenge_acks = 0;        ///< RFC 5961 challenge ACKs sent
+    /// Not a counter: bytes per second acknowledged over the last round trip that gave an
+    /// RTT sample (tcp/info.hpp says how), as Linux's tcpi_delivery_rate; 0 before one.
+    std::uint64_t delivery_rate = 0;
 };
 
 /// One TCP connection. `CC` is its congestion-control policy (concepts.hpp).
@@ -133,6 +138,15 @@ public:
     const connection_stats& stats() const noexcept { return stats_; }
     const rtt_estimator& rtt() const noexcept { return rtt_; }
     const CC& congestion() const noexcept { return cc_; }
+    /// Attaches a congestion-window trace (trace.hpp), or detaches it with nullptr. On a
+    /// synchronized connection the values at `now` are recorded first, as the baseline.
+    void set_trace(cc_trace* t, instant now) noexcept
+    {
+        trace_ = t;
+        if (trace_ != nullptr && is_synchronized(state_))
+            trace_->record(cc_record{now, cc_.cwnd(), cc_.ssthresh(), cc_cause::established});
+    }
+    cc_trace* trace() const noexcept { return trace_; }
     std::uint16_t send_mss() const noexcept { return snd_.mss; }
     /// Calls f(std::span<const std::uint8_t>) for the runs of send-buffer bytes that
     /// `out` carries, in order: how the stack copies a payload into a packet.
@@ -213,6 +227,19 @@ private:
     void restart_keepalive(context& ctx) noexcept;
     void update_retransmit_timer(context& ctx) noexcept;
 
+    // The congestion-window trace: compared before and after each call into the policy.
+    struct cc_values {
+        std::uint32_t cwnd;
+        std::uint32_t ssthresh;
+        bool in_recovery;
+    };
+    cc_values cc_now() const noexcept { return {cc_.cwnd(), cc_.ssthresh(), cc_.in_recovery()}; }
+    void trace_cc(const cc_values& before, cc_cause why, instant now) noexcept
+    {
+        if (trace_ != nullptr && (cc_.cwnd() != before.cwnd || cc_.ssthresh() != before.ssthresh))
+            trace_->record(cc_record{now, cc_.cwnd(), cc_.ssthresh(), why});
+    }
+
     four_tuple id_;
     tcp::state state_ = tcp::state::closed;
     send_sequence snd_;
@@ -230,13 +257,16 @@ private:
     seq32 fin_seq_;               ///< sequence number of our FIN, once queued
     seq32 rtt_seq_;               ///< RFC 6298 §3 / Karn: the segment being timed ends here
     instant rtt_start_{};         ///< when it was sent; instant{} when nothing is timed
+    std::uint64_t rtt_delivered_ = 0;  ///< stats_.bytes_acked then: the delivery-rate sample's start
     instant oldest_unacked_sent_{};  ///< for the user timeout (RFC 9293 §3.10.8)
     instant last_received_{};     ///< for keep-alive (RFC 1122 §4.2.3.6)
     instant last_sent_{};         ///< for restart after idle (RFC 5681 §4.1)
+    instant last_unacceptable_ack_{};  ///< RFC 5961 §7 throttle of ACKs to unacceptable segments
     duration persist_interval_{0};
     seq32 remote_fin_seq_;        ///< where the peer's FIN sits, when it arrived out of order
     std::error_code error_;
     connection_stats stats_;
+    cc_trace* trace_ = nullptr;   ///< stack::set_trace; not owned
     std::uint16_t peer_mss_ = 536;
     std::uint8_t duplicate_acks_ = 0;
     std::uint8_t unacked_segments_ = 0;  ///< full-sized segments received since our last ACK

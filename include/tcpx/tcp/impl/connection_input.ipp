@@ -109,8 +109,15 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
     }
     if (!acceptable(seg)) {
         // "If an incoming segment is not acceptable, an acknowledgment should be sent in
-        // reply (unless the RST bit is set)".
-        if (!seg.has(tcp_flags::rst)) ack_now_ = true;
+        // reply (unless the RST bit is set)" — throttled, as RFC 5961 §7 recommends: when
+        // each side finds the other's bare ACKs unacceptable (one at the right edge of a
+        // full window, say) the replies would answer each other forever. Half the minimum
+        // RTO still answers every retransmission, zero-window probe and repeated FIN.
+        if (!seg.has(tcp_flags::rst) &&
+            ctx.now - last_unacceptable_ack_ >= std::max(ctx.cfg.min_rto / 2, duration{1000})) {
+            ack_now_ = true;
+            last_unacceptable_ack_ = ctx.now;
+        }
         // RFC 9293 §3.10.7.4 TIME-WAIT: "The only thing that can arrive in this state is a
         // retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
         // That FIN ends at RCV.NXT, so it fails this check and is recognised here.
@@ -337,7 +344,7 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
     const std::uint32_t flight_before = flight_size();
     const bool acks_syn = snd_.una == iss_;
     std::uint32_t acked = static_cast<std::uint32_t>(seg.ack() - snd_.una);
-    stats_.bytes_acked += acked;
+    stats_.bytes_acked += acks_syn ? acked - 1 : acked;  // data and FIN; the SYN does not count
     // SYN and FIN take a sequence number each but no byte of the send buffer.
     std::uint32_t data_acked = acked;
     if (acks_syn) --data_acked;
@@ -353,6 +360,12 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
         sample = ctx.now - rtt_start_;
         rtt_.on_sample(sample);
         rtt_start_ = instant{};
+        // Delivery rate, one sample per round trip (as Linux's tcp_rate.c does per ACK):
+        // the bytes acknowledged between sending the timed segment and this ACK, over
+        // that interval. A zero-delay link gives no interval and keeps the last rate.
+        if (sample > duration::zero())
+            stats_.delivery_rate = (stats_.bytes_acked - rtt_delivered_) * 1'000'000 /
+                                   static_cast<std::uint64_t>(sample.count());
     }
     // RFC 6298 §5 (note after 5.7) with Karn (§3): a backed-off RTO stays until a valid
     // sample collapses it (on_sample() does); the ACK of a retransmission gives none.
@@ -360,7 +373,11 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
 
     // The handshake's ACK of our SYN is no congestion signal (RFC 5681 §3.1 counts data).
     if (!acks_syn && is_synchronized(state_)) {
+        const cc_values before = cc_now();
         const cc::action a = cc_.on_ack(cc::ack_event{seg.ack(), acked, flight_before, sample, ctx.now});
+        trace_cc(before, !before.in_recovery   ? cc_cause::ack
+                         : cc_.in_recovery()   ? cc_cause::partial_ack
+                                               : cc_cause::recovery_exit, ctx.now);
         if (a == cc::action::retransmit) fast_retransmit_ = true;
     }
     // RFC 6298 §5.2 / §5.3: stop the timer when everything is acknowledged, else restart it.
@@ -378,13 +395,18 @@ void connection<CC>::process_duplicate_ack(const segment& seg, context& ctx) noe
     const bool no_data = seg.payload.empty() && !seg.has(tcp_flags::syn) && !seg.has(tcp_flags::fin);
     const bool same_window = (static_cast<std::uint32_t>(seg.header.window) << snd_.scale) == snd_.wnd;
     if (!(outstanding && no_data && same_window)) {
-        if (!outstanding || !no_data) duplicate_acks_ = 0;
+        // Only an ACK that moves SND.UNA ends a run of duplicates (RFC 5681 §3.2: "3
+        // duplicate ACKs ... without any intervening ACKs which move SND.UNA"); one that
+        // carries data or a new window does not count, but does not break the run.
+        if (!outstanding) duplicate_acks_ = 0;
         return;
     }
     ++stats_.duplicate_acks;
     if (duplicate_acks_ < 255) ++duplicate_acks_;
+    const cc_values before = cc_now();
     const cc::action a = cc_.on_duplicate_ack(
         cc::duplicate_ack_event{seg.ack(), duplicate_acks_, flight_size(), snd_.max, ctx.now});
+    trace_cc(before, a == cc::action::retransmit ? cc_cause::fast_retransmit : cc_cause::duplicate_ack, ctx.now);
     if (a == cc::action::retransmit) {
         fast_retransmit_ = true;
         ++stats_.fast_retransmits;
@@ -540,10 +562,13 @@ void connection<CC>::enter_established(context& ctx) noexcept
 {
     state_ = state::established;
     std::uint32_t iw = 0;
-    if (ctx.cfg.initial_window_segments != 0) iw = ctx.cfg.initial_window_segments * std::uint32_t{snd_.mss};
+    // RFC 6928 §2 for ten segments: min(10*MSS, max(2*MSS, 14600)); another count as asked.
+    if (ctx.cfg.initial_window_segments == 10) iw = cc::rfc6928_initial_window(snd_.mss);
+    else if (ctx.cfg.initial_window_segments != 0) iw = ctx.cfg.initial_window_segments * std::uint32_t{snd_.mss};
     // RFC 5681 §3.1: if the SYN or SYN-ACK was retransmitted, the IW is one segment.
     if (stats_.retransmitted_segments != 0) iw = snd_.mss;
-    cc_ = CC{cc::init{snd_.mss, iw}};
+    cc_ = CC{cc::init{snd_.mss, iw, iss_}};
+    if (trace_ != nullptr) trace_->record(cc_record{ctx.now, cc_.cwnd(), cc_.ssthresh(), cc_cause::established});
     if (stats_.retransmitted_segments != 0) rtt_.restart_after_syn_timeout();  // RFC 6298 §5.7
     rtt_.reset_backoff();
     disarm(timer::retransmit);

@@ -166,9 +166,18 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         const bool resending = seq_lt(snd_.nxt, snd_.max);
         if (!resending && snd_.una == snd_.max && avail != 0 &&
             ctx.now - last_sent_ > rtt_.rto()) {
+            const cc_values before = cc_now();
             cc_.on_idle(ctx.now);  // RFC 5681 §4.1: restart after idle
+            trace_cc(before, cc_cause::idle_restart, ctx.now);
         }
-        const std::uint32_t wnd = std::min(snd_.wnd, cc_.cwnd());
+        // RFC 3042 §2 (RFC 5681 §3.2 step 1), limited transmit: on the first and second
+        // duplicate ACK outside recovery, one new segment each beyond cwnd — FlightSize up
+        // to cwnd + 2*SMSS, within the peer's window. cwnd itself "MUST NOT be changed".
+        const std::uint32_t limited_transmit =
+            !resending && !cc_.in_recovery() && duplicate_acks_ < 3 ? duplicate_acks_ * std::uint32_t{snd_.mss} : 0;
+        const std::uint32_t cwnd = cc_.cwnd();
+        const std::uint32_t wnd =
+            std::min(snd_.wnd, cwnd > UINT32_MAX - limited_transmit ? UINT32_MAX : cwnd + limited_transmit);
         const std::uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
         const std::size_t len = std::min<std::size_t>({avail, usable, snd_.mss});
         const bool all_queued = len == avail;
@@ -201,15 +210,25 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         // RFC 9293 §3.8.6.1: data waits behind a zero window and nothing is in flight to
         // bring an update — start probing. The same holds for a window too small for SWS
         // avoidance (§3.8.6.2.1): its update may be lost too, and the override timeout of
-        // RFC 1122 §4.2.3.4 (4) is this timer.
-        if (avail != 0 && snd_.una == snd_.max && !armed(timer::persist)) {
+        // RFC 1122 §4.2.3.4 (4) is this timer. A zero window with data in flight probes
+        // too: the ACKs for that data may all be lost (or a reordered old ACK may have
+        // shut the window after a newer one opened it), and a retransmission timeout
+        // cannot send into a zero window — only a probe still asks (as BSD's tcp_output
+        // enters persist when nothing fits the window).
+        if (avail != 0 && (snd_.una == snd_.max || snd_.wnd == 0) && !armed(timer::persist)) {
             persist_interval_ = std::max(rtt_.rto(), ctx.cfg.persist_timeout);
             arm(timer::persist, ctx.now + persist_interval_);
         }
     }
     if (ack_now_) {
         fill_common(out, ctx);
-        out.header.seq = snd_.nxt;
+        // RFC 9293 §3.10.7.4 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where the RFC's SND.NXT is
+        // the highest number sent: snd_.max here, since snd_.nxt goes back to SND.UNA to
+        // retransmit (RFC 6298 §5.4). Below it the ACK may fall before the peer's RCV.NXT
+        // (it received what we resend) and be dropped as an old duplicate, its ACK field
+        // unread; when both sides went back, neither would take the other's ACK again.
+        // While persisting, the probe byte is not the peer's (§3.8.6.1): SND.UNA is.
+        out.header.seq = armed(timer::persist) ? snd_.una : snd_.max;
         record_sent(out, 0, ctx);
         return true;
     }
@@ -226,10 +245,12 @@ void connection<CC>::record_sent(const outgoing& out, std::uint32_t seq_length, 
     if (seq_length != 0) {
         if (seq_lt(seq, snd_.max)) {
             ++stats_.retransmitted_segments;
+            stats_.bytes_retransmitted += out.payload_length;
             rtt_start_ = instant{};  // Karn (RFC 6298 §3): no sample from a retransmission
         } else if (rtt_start_ == instant{}) {
             rtt_start_ = ctx.now;
             rtt_seq_ = seq + seq_length;
+            rtt_delivered_ = stats_.bytes_acked;
         }
         if (snd_.una == snd_.max) oldest_unacked_sent_ = ctx.now;
         if (seq_lt(snd_.nxt, seq + seq_length)) snd_.nxt = seq + seq_length;

@@ -49,7 +49,11 @@ void connection<CC>::on_retransmit_timeout(context& ctx) noexcept
         return;
     }
     ++stats_.timeouts;
-    if (!opening) cc_.on_timeout(flight_size(), ctx.now);  // RFC 5681 §3.1 eq. 4
+    if (!opening) {
+        const cc_values before = cc_now();
+        cc_.on_timeout(flight_size(), ctx.now);  // RFC 5681 §3.1 eq. 4
+        trace_cc(before, cc_cause::timeout, ctx.now);
+    }
     rtt_.backoff();                                          // §5.5
     rtt_start_ = instant{};                                  // Karn: the timing is void
     duplicate_acks_ = 0;

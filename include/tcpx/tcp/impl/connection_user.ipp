@@ -41,6 +41,7 @@ void connection<CC>::open_passive(const four_tuple& id, seq32 iss, const segment
 {
     open_active(id, iss, ctx);
     passive_ = true;
+    ++stats_.segments_received;  // the SYN (Linux's segs_in counts it too)
     // RFC 9293 §3.10.7.2: "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ".
     irs_ = syn.seq();
     rcv_.nxt = irs_ + 1;

@@ -1,0 +1,149 @@
+// tcpx/tcp/info.hpp — one connection's statistics at a glance, the way Linux's
+// struct tcp_info (getsockopt TCP_INFO) and `ss -ti` show them.
+//
+// Have open: RFC 9293 §3.3.1 (the send and receive variables), RFC 6298 §2 (SRTT,
+// RTTVAR, RTO), RFC 5681 §2–§3 (cwnd, ssthresh, FlightSize, duplicate ACKs, fast
+// retransmit), RFC 4898 (TCP Extended Statistics MIB: where Linux's names come from).
+//
+// A snapshot, taken by value: info_of(connection, now), or stack::info(socket).
+// bytes_acked counts acknowledged sequence space after the handshake: the data and
+// the FIN (one), not the SYN — where Linux's counts the SYN too (`ss -ti` shows
+// bytes_acked:1 on a new connection; tcpx shows 0).
+//
+// Delivery rate: once per round trip — when the ACK of the segment being timed for
+// RFC 6298 arrives — the connection divides the bytes acknowledged since that segment
+// was sent by the time since (draft-cheng-iccrg-delivery-rate-estimation §3.1's
+// "delivered / interval", sampled for one packet per round trip rather than for
+// each, which costs one division per RTT). Karn's rule (RFC 6298 §3) voids the
+// timing of a retransmitted segment, so no sample is taken across a loss recovery;
+// the last one stays until the next.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include <tcpx/concepts.hpp>
+#include <tcpx/tcp/connection.hpp>
+#include <tcpx/tcp/state.hpp>
+#include <tcpx/time.hpp>
+
+namespace tcpx::tcp {
+
+/// One connection's statistics. Durations are microseconds; sizes are bytes.
+struct connection_info {
+    tcp::state state = tcp::state::closed;
+
+    // ---- congestion control (RFC 5681) ----
+    std::uint32_t cwnd = 0;             ///< congestion window
+    std::uint32_t ssthresh = 0;         ///< UINT32_MAX: not set yet (RFC 5681 §3.1, "arbitrarily high")
+    bool in_recovery = false;           ///< inside fast recovery (Linux: ca_state Recovery)
+    std::uint32_t bytes_in_flight = 0;  ///< SND.MAX - SND.UNA: RFC 5681 §2 FlightSize
+    std::uint32_t snd_mss = 0;          ///< the send MSS (RFC 9293 §3.7.1)
+
+    // ---- windows (RFC 9293 §3.3.1) ----
+    std::uint32_t snd_wnd = 0;          ///< the peer's window, in bytes (scale applied)
+    std::uint32_t rcv_wnd = 0;          ///< the window last advertised, in bytes
+
+    // ---- round-trip time (RFC 6298) ----
+    duration srtt{0};                   ///< 0 before the first sample
+    duration rttvar{0};
+    duration rto{0};                    ///< what the timer is armed with, backoff included
+    unsigned backoff = 0;               ///< RFC 6298 §5.5 doublings in force (Linux: tcpi_backoff)
+    /// Until the retransmission timer fires (0 if due), or duration::max() if not armed.
+    duration retransmit_timer = duration::max();
+
+    // ---- counters (connection_stats) ----
+    std::uint64_t segments_sent = 0;
+    std::uint64_t segments_received = 0;
+    std::uint64_t bytes_sent = 0;            ///< payload, retransmissions included (tcpi_bytes_sent)
+    std::uint64_t bytes_retransmitted = 0;   ///< payload (tcpi_bytes_retrans)
+    std::uint64_t bytes_acked = 0;           ///< data and FIN (tcpi_bytes_acked, less the SYN)
+    std::uint64_t bytes_received = 0;        ///< in-order payload (tcpi_bytes_received)
+    std::uint64_t retransmitted_segments = 0;  ///< tcpi_total_retrans
+    std::uint64_t fast_retransmits = 0;
+    std::uint64_t timeouts = 0;
+    std::uint64_t duplicate_acks = 0;        ///< received, by RFC 5681 §2's definition
+    std::uint64_t out_of_order_dropped = 0;
+    std::uint64_t challenge_acks = 0;
+    std::uint64_t delivery_rate = 0;         ///< bytes per second (see the header comment)
+};
+
+/// The statistics of `c` at `now` (now only places the retransmission timer).
+template <congestion_control CC>
+connection_info info_of(const connection<CC>& c, instant now) noexcept
+{
+    connection_info i;
+    i.state = c.state();
+    i.cwnd = c.congestion().cwnd();
+    i.ssthresh = c.congestion().ssthresh();
+    i.in_recovery = c.congestion().in_recovery();
+    i.bytes_in_flight = static_cast<std::uint32_t>(c.snd().max - c.snd().una);
+    i.snd_mss = c.send_mss();
+    i.snd_wnd = c.snd().wnd;
+    i.rcv_wnd = c.rcv().wnd;
+    i.srtt = c.rtt().srtt();
+    i.rttvar = c.rtt().rttvar();
+    i.rto = c.rtt().rto();
+    i.backoff = c.rtt().backoff_count();
+    if (const instant at = c.deadline(timer::retransmit); at != never)
+        i.retransmit_timer = at > now ? at - now : duration{0};
+    const connection_stats& s = c.stats();
+    i.segments_sent = s.segments_sent;
+    i.segments_received = s.segments_received;
+    i.bytes_sent = s.bytes_sent;
+    i.bytes_retransmitted = s.bytes_retransmitted;
+    i.bytes_acked = s.bytes_acked;
+    i.bytes_received = s.bytes_received;
+    i.retransmitted_segments = s.retransmitted_segments;
+    i.fast_retransmits = s.fast_retransmits;
+    i.timeouts = s.timeouts;
+    i.duplicate_acks = s.duplicate_acks;
+    i.out_of_order_dropped = s.out_of_order_dropped;
+    i.challenge_acks = s.challenge_acks;
+    i.delivery_rate = s.delivery_rate;
+    return i;
+}
+
+/// One line in the spirit of `ss -ti`: "ESTABLISHED rto:204 rtt:2.1/0.5 mss:1460
+/// cwnd:14600 ssthresh:7300 bytes_sent:... delivery_rate:948.1Mbps". Times in
+/// milliseconds, windows in bytes (ss counts cwnd in segments; tcpx's are bytes).
+inline std::string to_string(const connection_info& i)
+{
+    const auto ms = [](duration d) { return std::to_string(static_cast<double>(d.count()) / 1000.0); };
+    const auto trim = [](std::string s) {  // "2.100000" -> "2.1"
+        if (s.find('.') != std::string::npos) {
+            s.erase(s.find_last_not_of('0') + 1);
+            if (s.back() == '.') s.pop_back();
+        }
+        return s;
+    };
+    std::string out{to_string(i.state)};
+    out += " rto:" + trim(ms(i.rto));
+    if (i.backoff != 0) out += " backoff:" + std::to_string(i.backoff);
+    out += " rtt:" + trim(ms(i.srtt)) + "/" + trim(ms(i.rttvar));
+    out += " mss:" + std::to_string(i.snd_mss);
+    out += " cwnd:" + std::to_string(i.cwnd);
+    if (i.ssthresh != UINT32_MAX) out += " ssthresh:" + std::to_string(i.ssthresh);
+    if (i.in_recovery) out += " recovery";
+    out += " bytes_sent:" + std::to_string(i.bytes_sent);
+    if (i.bytes_retransmitted != 0) out += " bytes_retrans:" + std::to_string(i.bytes_retransmitted);
+    out += " bytes_acked:" + std::to_string(i.bytes_acked);
+    out += " bytes_received:" + std::to_string(i.bytes_received);
+    out += " segs_out:" + std::to_string(i.segments_sent);
+    out += " segs_in:" + std::to_string(i.segments_received);
+    out += " unacked:" + std::to_string(i.bytes_in_flight);
+    if (i.retransmitted_segments != 0) out += " retrans:" + std::to_string(i.retransmitted_segments);
+    if (i.fast_retransmits != 0) out += " fast_retrans:" + std::to_string(i.fast_retransmits);
+    if (i.timeouts != 0) out += " timeouts:" + std::to_string(i.timeouts);
+    if (i.duplicate_acks != 0) out += " dupacks:" + std::to_string(i.duplicate_acks);
+    if (i.delivery_rate != 0) {
+        char rate[32];
+        std::snprintf(rate, sizeof rate, "%.1fMbps", static_cast<double>(i.delivery_rate) * 8 / 1e6);
+        out += " delivery_rate:" + std::string{rate};
+    }
+    out += " snd_wnd:" + std::to_string(i.snd_wnd) + " rcv_wnd:" + std::to_string(i.rcv_wnd);
+    return out;
+}
+
+}  // namespace tcpx::tcp
