@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <system_error>
 #include <unordered_map>
@@ -78,7 +79,7 @@ public:
 
     // ---- queries (a stale handle answers false / CLOSED / errc::bad_handle) ----
     bool readable(tcpx::socket s) const;    ///< receive() would not say would_block
-    bool writable(tcpx::socket s) const;    ///< send() would take at least one byte
+    bool writable(tcpx::socket s) const;    ///< ESTABLISHED or CLOSE-WAIT and send() would take a byte
     bool peer_closed(tcpx::socket s) const; ///< the peer's FIN arrived
     tcp::state state(tcpx::socket s) const;
     std::error_code error(tcpx::socket s) const;  ///< why the connection ended, if it did
@@ -141,7 +142,10 @@ private:
     // input (impl/stack_input.ipp)
     void on_packet(std::span<const std::uint8_t> packet, instant now);
     void on_tcp(const wire::ipv4_view& ip, tcp::segment& seg, instant now);
-    void on_listen(const wire::ipv4_view& ip, const tcp::segment& seg, std::uint32_t l, instant now);
+    /// `iss_after`: when reopening from TIME-WAIT, the old incarnation's highest
+    /// sequence number, which the new ISS must exceed (RFC 6191 §2).
+    void on_listen(const wire::ipv4_view& ip, const tcp::segment& seg, std::uint32_t l, instant now,
+                   std::optional<seq32> iss_after = std::nullopt);
     void after_input(std::uint32_t index, tcp::state before, instant now);
     void drop(drop_reason r) noexcept { ++counters_.drops[static_cast<std::size_t>(r)]; }
 

@@ -233,8 +233,8 @@ TEST_CASE("transfer_impaired_grid_delivers_every_byte_once_and_closes")
                     }
 }
 
-// RFC 9293 §3.1 (MUST-2/MUST-3 in RFC 9293 terms: the checksum is verified on every
-// segment) and RFC 1122 §3.2.1.2 (the IPv4 header checksum MUST be verified): with 5%
+// RFC 9293 §3.1 (MUST-3: the receiver checks every segment's checksum) and RFC 1122
+// §3.2.1.2 (the IPv4 header checksum MUST be verified): with 5%
 // of packets carrying one flipped bit, each is dropped by the first check it fails and
 // counted there, and the byte streams still arrive exact.
 TEST_CASE("transfer_corrupted_packets_are_dropped_by_checksums_and_data_stays_exact")

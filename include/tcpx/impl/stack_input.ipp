@@ -68,9 +68,10 @@ void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& s
         if (s.conn.state() == tcp::state::time_wait && seg.has(tcp::tcp_flags::syn) &&
             !seg.has(tcp::tcp_flags::ack) && !seg.has(tcp::tcp_flags::rst) &&
             seq_gt(seg.seq(), s.conn.rcv().nxt) && listening != listening_.end()) {
+            const seq32 old_highest = s.conn.snd().max;
             reclaim(index);
             ++counters_.time_wait_reopened;
-            return on_listen(ip, seg, listening->second, now);
+            return on_listen(ip, seg, listening->second, now, old_highest);
         }
         const tcp::state before = s.conn.state();
         auto ctx = context_at(now);
@@ -93,7 +94,7 @@ void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& s
 // RFC 9293 §3.10.7.2: a segment for a listening port with no connection yet.
 template <device Device, clock Clock, congestion_control CC>
 void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::segment& seg, std::uint32_t l,
-                                         instant now)
+                                         instant now, std::optional<seq32> iss_after)
 {
     // "First, check for a RST": an incoming RST is ignored.
     if (seg.has(tcp::tcp_flags::rst)) return;
@@ -115,8 +116,12 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
     slot& s = slots_[index];
     const tcp::four_tuple id{cfg_.address, ip.source(), seg.header.destination_port, seg.header.source_port};
     auto ctx = context_at(now);
-    s.conn.open_passive(id, isn_.next(id.local_address.value, id.local_port, id.remote_address.value, id.remote_port, now),
-                        seg, ctx);
+    seq32 iss = isn_.next(id.local_address.value, id.local_port, id.remote_address.value, id.remote_port, now);
+    // RFC 6191 §2 / RFC 1122 §4.2.2.13: a connection reopened from TIME-WAIT starts its
+    // sequence numbers beyond the old incarnation's, so old duplicates cannot land in it.
+    // A full window (2^16, the largest unscaled one) of headroom on top.
+    if (iss_after && seq_le(iss, *iss_after)) iss = *iss_after + 65536;
+    s.conn.open_passive(id, iss, seg, ctx);
     s.listener = l;
     s.half_open = true;
     ++half_open_;

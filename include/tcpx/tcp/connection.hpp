@@ -192,6 +192,7 @@ private:
     bool acceptable(const segment& seg) const noexcept;
     bool ack_acceptable(const segment& seg) const noexcept;
     bool check_reset(const segment& seg, context& ctx) noexcept;
+    bool throttled_ack(context& ctx) noexcept;
     input_result check_ack(const segment& seg, context& ctx) noexcept;
     void process_new_ack(const segment& seg, context& ctx) noexcept;
     void process_duplicate_ack(const segment& seg, context& ctx) noexcept;
@@ -212,7 +213,9 @@ private:
     std::uint32_t receive_space(const config& cfg) const noexcept;
     std::uint32_t flight_size() const noexcept { return static_cast<std::uint32_t>(snd_.max - snd_.una); }
     std::size_t send_data_offset() const noexcept { return static_cast<std::size_t>(snd_.nxt - data_start()); }
-    seq32 data_start() const noexcept { return snd_.una == iss_ ? iss_ + 1 : snd_.una; }
+    // The SYN takes ISS; data starts after it. A flag, not `SND.UNA == ISS`: after 2^32
+    // bytes SND.UNA meets ISS again (RFC 9293 §3.4 arithmetic is modular).
+    seq32 data_start() const noexcept { return syn_acked_ ? snd_.una : iss_ + 1; }
     bool fin_acked() const noexcept { return fin_queued_ && seq_gt(snd_.una, fin_seq_); }
     void record_sent(const outgoing& out, std::uint32_t seq_length, context& ctx) noexcept;
     std::uint16_t announced_mss(const config& cfg) const noexcept;
@@ -273,6 +276,7 @@ private:
     std::uint8_t keepalive_probes_sent_ = 0;
 
     bool passive_ = false;
+    bool syn_acked_ = false;        ///< our SYN is acknowledged (SND.UNA passed ISS once)
     bool nodelay_ = false;
     bool keepalive_ = false;
     bool released_ = false;

@@ -39,7 +39,9 @@ input_result connection<CC>::on_segment_syn_sent(const segment& seg, context& ct
 {
     // First, check the ACK bit: it must acknowledge our SYN and nothing beyond.
     const bool has_ack = seg.has(tcp_flags::ack);
-    if (has_ack && (seq_le(seg.ack(), iss_) || seq_gt(seg.ack(), snd_.nxt))) {
+    // (SND.NXT is the highest sent, snd_.max: a timeout moves snd_.nxt back to ISS until
+    // the SYN leaves again, and an ACK of the first SYN is no reason for a reset.)
+    if (has_ack && (seq_le(seg.ack(), iss_) || seq_gt(seg.ack(), snd_.max))) {
         // "send a reset (unless the RST bit is set) <SEQ=SEG.ACK><CTL=RST> and discard"
         return seg.has(tcp_flags::rst) ? input_result::done : input_result::send_reset;
     }
@@ -64,6 +66,7 @@ input_result connection<CC>::on_segment_syn_sent(const segment& seg, context& ct
     snd_.wl2 = seg.ack();
     if (has_ack) {
         snd_.una = seg.ack();
+        if (seq_lt(snd_.nxt, snd_.una)) snd_.nxt = snd_.una;  // a timeout had moved it back to ISS
         if (rtt_start_ != instant{}) {
             // Karn (RFC 6298 §3): rtt_start_ is cleared when the SYN is retransmitted.
             rtt_.on_sample(ctx.now - rtt_start_);
@@ -71,12 +74,15 @@ input_result connection<CC>::on_segment_syn_sent(const segment& seg, context& ct
         }
     }
     if (seq_gt(snd_.una, iss_)) {
+        syn_acked_ = true;
         // Our SYN is acknowledged: "enter ESTABLISHED, form an ACK segment and send it".
         enter_established(ctx);
         ack_now_ = true;
         // Data in the SYN-ACK (rare, allowed) continues at step six (RFC 9293 §3.10.7.3).
         if (!seg.payload.empty()) process_text(seg, ctx);
-        if (seg.has(tcp_flags::fin)) process_fin(ctx);
+        // Eighth step: the FIN counts only if all the text before it was taken.
+        if (seg.has(tcp_flags::fin) && rcv_.nxt == irs_ + 1 + static_cast<std::uint32_t>(seg.payload.size()))
+            process_fin(ctx);
         return input_result::done;
     }
     // Simultaneous open (RFC 9293 §3.5 figure 8): SYN-RECEIVED, answer with SYN,ACK.
@@ -113,11 +119,7 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
         // each side finds the other's bare ACKs unacceptable (one at the right edge of a
         // full window, say) the replies would answer each other forever. Half the minimum
         // RTO still answers every retransmission, zero-window probe and repeated FIN.
-        if (!seg.has(tcp_flags::rst) &&
-            ctx.now - last_unacceptable_ack_ >= std::max(ctx.cfg.min_rto / 2, duration{1000})) {
-            ack_now_ = true;
-            last_unacceptable_ack_ = ctx.now;
-        }
+        if (!seg.has(tcp_flags::rst)) throttled_ack(ctx);
         // RFC 9293 §3.10.7.4 TIME-WAIT: "The only thing that can arrive in this state is a
         // retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
         // That FIN ends at RCV.NXT, so it fails this check and is recognised here.
@@ -134,10 +136,6 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
         }
         return input_result::done;
     }
-    last_received_ = ctx.now;
-    keepalive_probes_sent_ = 0;
-    if (keepalive_) restart_keepalive(ctx);
-
     // Second, check the RST bit.
     if (seg.has(tcp_flags::rst)) {
         check_reset(seg, ctx);
@@ -157,8 +155,7 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
         }
         // RFC 5961 §4.2 / RFC 9293 §3.10.7.4 (MUST-60 ...): a SYN in a synchronized
         // state, in the window or not, gets a challenge ACK and is dropped.
-        ++stats_.challenge_acks;
-        ack_now_ = true;
+        if (throttled_ack(ctx)) ++stats_.challenge_acks;
         return input_result::done;
     }
 
@@ -169,6 +166,11 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
     // An ACK of something not yet sent (or too old): "send an ACK, drop the segment, and
     // return" — check_ack() queued the ACK; the text and the FIN go with the segment.
     if (!ack_acceptable(seg)) return input_result::done;
+    // The peer is alive: only now, so a segment RFC 5961 drops cannot keep a dead
+    // connection's keep-alive or user timeout at bay.
+    last_received_ = ctx.now;
+    keepalive_probes_sent_ = 0;
+    if (keepalive_) restart_keepalive(ctx);
     if (state_ == state::time_wait) {
         // Only a retransmitted FIN can arrive: acknowledge it and restart the 2 MSL wait.
         if (seg.has(tcp_flags::fin)) {
@@ -234,15 +236,28 @@ bool connection<CC>::ack_acceptable(const segment& seg) const noexcept
     return seq_le(seg.ack(), snd_.max) && seq_ge(seg.ack(), snd_.una - max_wnd);
 }
 
+// RFC 5961 §7: the ACKs that forged or unacceptable segments draw (challenge ACKs, ACKs
+// to out-of-window segments) are rate-limited, so a flood of them cannot turn us into
+// a reflector, and two sides that each find the other's ACKs unacceptable do not
+// answer each other forever. Half the minimum RTO still answers every retransmission,
+// zero-window probe and repeated FIN. True when the ACK goes out.
+template <congestion_control CC>
+bool connection<CC>::throttled_ack(context& ctx) noexcept
+{
+    if (ctx.now - last_unacceptable_ack_ < std::max(ctx.cfg.min_rto / 2, duration{1000})) return false;
+    ack_now_ = true;
+    last_unacceptable_ack_ = ctx.now;
+    return true;
+}
+
 // RFC 9293 §3.10.7.4 second, with RFC 5961 §3.2's protection against blind resets.
 template <congestion_control CC>
-bool connection<CC>::check_reset(const segment& seg, context&) noexcept
+bool connection<CC>::check_reset(const segment& seg, context& ctx) noexcept
 {
     if (seg.seq() != rcv_.nxt) {
         // RFC 5961 §3.2: in the window but not exactly RCV.NXT — answer with a
         // challenge ACK; the true peer will reset again with the right number.
-        ++stats_.challenge_acks;
-        ack_now_ = true;
+        if (throttled_ack(ctx)) ++stats_.challenge_acks;
         return false;
     }
     switch (state_) {
@@ -276,7 +291,10 @@ template <congestion_control CC>
 input_result connection<CC>::check_ack(const segment& seg, context& ctx) noexcept
 {
     if (state_ == state::syn_received) {
-        if (seq_gt(seg.ack(), snd_.una) && seq_le(seg.ack(), snd_.nxt)) {
+        // "If SND.UNA < SEG.ACK =< SND.NXT": the RFC's SND.NXT is the highest sent,
+        // snd_.max here — snd_.nxt is back at ISS while a repeated SYN has a SYN,ACK
+        // waiting to go again, and the ACK of the first one must still be taken.
+        if (seq_gt(seg.ack(), snd_.una) && seq_le(seg.ack(), snd_.max)) {
             // "enter ESTABLISHED state and continue processing" with the window from
             // this segment (the variables SND.WND, SND.WL1, SND.WL2).
             snd_.wnd = static_cast<std::uint32_t>(seg.header.window) << snd_.scale;
@@ -289,7 +307,8 @@ input_result connection<CC>::check_ack(const segment& seg, context& ctx) noexcep
         }
     }
     if (!ack_acceptable(seg)) {
-        ack_now_ = true;
+        // RFC 5961 §5.2: "discarded and an ACK sent back" — a challenge ACK, throttled.
+        if (throttled_ack(ctx)) ++stats_.challenge_acks;
         return input_result::done;
     }
     const bool acks_new_data = seq_gt(seg.ack(), snd_.una);
@@ -342,7 +361,8 @@ template <congestion_control CC>
 void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
 {
     const std::uint32_t flight_before = flight_size();
-    const bool acks_syn = snd_.una == iss_;
+    const bool acks_syn = !syn_acked_;
+    syn_acked_ = true;
     std::uint32_t acked = static_cast<std::uint32_t>(seg.ack() - snd_.una);
     stats_.bytes_acked += acks_syn ? acked - 1 : acked;  // data and FIN; the SYN does not count
     // SYN and FIN take a sequence number each but no byte of the send buffer.
@@ -489,6 +509,10 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
         rcv_.nxt += static_cast<std::uint32_t>(r.delivered);
         stats_.bytes_received += r.delivered;
     }
+    // A FIN held out of order is honoured when the data before it is all in. Data that
+    // went past its place proves it false (a forged or stale FIN): forget it, or it would
+    // end the stream when the sequence space wraps back to it.
+    if (remote_fin_pending_ && seq_gt(rcv_.nxt, remote_fin_seq_)) remote_fin_pending_ = false;
     if (remote_fin_pending_ && rcv_.nxt == remote_fin_seq_) {
         remote_fin_pending_ = false;
         process_fin(ctx);
@@ -575,6 +599,9 @@ void connection<CC>::enter_established(context& ctx) noexcept
     last_received_ = ctx.now;
     last_sent_ = ctx.now;
     if (keepalive_) restart_keepalive(ctx);
+    // RFC 9293 §3.10.4: a CLOSE in SYN-RECEIVED queued the FIN "for processing after
+    // entering ESTABLISHED"; with it queued, the state is FIN-WAIT-1 at once.
+    if (fin_queued_) state_ = state::fin_wait_1;
 }
 
 template <congestion_control CC>

@@ -176,6 +176,9 @@ void connection<CC>::release(context& ctx) noexcept
 {
     released_ = true;
     (void)shutdown(ctx);
+    // An orphan already in FIN-WAIT-2 waits for a FIN that may never come: bound it as
+    // check_ack() does for one that enters FIN-WAIT-2 after the release.
+    if (state_ == state::fin_wait_2 && !armed(timer::time_wait)) arm(timer::time_wait, ctx.now + ctx.cfg.msl * 2);
 }
 
 // RFC 9293 §3.10.5 ABORT.
