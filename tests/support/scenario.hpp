@@ -26,6 +26,13 @@
 
 #include "probe_device.hpp"
 
+// The congestion-control policy the scenario stack runs. The suite is built once per
+// policy (tests/meson.build: test_scenario_newreno, test_scenario_cubic), so every
+// state rule is checked under each; Reno unless the build says otherwise.
+#ifndef TCPX_TEST_CC
+#define TCPX_TEST_CC tcpx::cc::reno
+#endif
+
 namespace tcpx::test {
 
 using wire::tcp_flags;
@@ -76,7 +83,7 @@ inline config scenario_config()
 
 class scenario {
 public:
-    using stack_type = stack<probe_device&, clocks::manual>;
+    using stack_type = stack<probe_device&, clocks::manual, TCPX_TEST_CC>;
 
     explicit scenario(config cfg = scenario_config())
         : st{dev, clocks::manual{time}, cfg}
