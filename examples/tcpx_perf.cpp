@@ -10,7 +10,11 @@
 //                      [--rate MBIT] [--queue PACKETS] [--delay MS] [--loss P] [--reorder P]
 //                      [--mtu N] [--seed N] [--trace FILE.csv] [--plot FILE.svg] [--json]
 //
-// Files: perf/options.hpp (the command line), perf/loopback_run.hpp (the run).
+// Mode `tun`: one stack on a Linux TUN interface against the kernel's TCP
+// (perf/tun_run.hpp; `tcpx-perf tun --help`).
+//
+// Files: perf/options.hpp (the command line), perf/loopback_run.hpp (the run),
+// perf/tun_run.hpp (the TUN mode).
 #include <tcpx/stack.hpp>
 #include <tcpx/trace.hpp>
 #include <tcpx/trace_writer.hpp>
@@ -22,6 +26,7 @@
 
 #include "perf/loopback_run.hpp"
 #include "perf/options.hpp"
+#include "perf/tun_run.hpp"
 
 // NewReno and CUBIC are built when their headers exist (issue 4 adds them).
 #if __has_include(<tcpx/cc/newreno.hpp>)
@@ -170,8 +175,19 @@ bool write_trace(const perf::options& o, const perf::run_result& r, const tcpx::
 
 }  // namespace
 
+int run_tun(const perf::tun_options& o)
+{
+    switch (o.cc) {
+    case perf::congestion::reno: return perf::run_tun<tcpx::cc::reno>(o);
+    case perf::congestion::newreno: return perf::run_tun<tcpx::cc::newreno>(o);
+    case perf::congestion::cubic: return perf::run_tun<tcpx::cc::cubic>(o);
+    }
+    return 2;
+}
+
 int main(int argc, char** argv)
 {
+    if (argc >= 2 && std::string_view{argv[1]} == "tun") return run_tun(perf::parse_tun(argc, argv));
     const perf::options o = perf::parse(argc, argv);
     // A million records (24 MiB) covers minutes of a gigabit flow; the rest is counted.
     std::unique_ptr<tcpx::cc_trace> trace;

@@ -87,8 +87,7 @@ inline double parse_double(const char* text, double lo, double hi)
 inline options parse(int argc, char** argv)
 {
     if (argc < 2 || std::string_view{argv[1]} != "loopback") {
-        if (argc >= 2 && std::string_view{argv[1]} == "tun") usage("mode tun is not built yet (see issue 5)");
-        usage("the mode must be `loopback`");
+        usage("the mode must be `loopback` or `tun` (tcpx-perf tun --help)");
     }
     options o;
     bool bytes_given = false;

@@ -2,7 +2,8 @@
 // glued. Users include <tcpx/stack.hpp>, which brings this and every policy.
 //
 // Have open: RFC 9293 §3.9.1 (the user interface), §3.10 (event processing: the stack
-// does §3.10.7.1 CLOSED and §3.10.7.2 LISTEN, the connection the rest), RFC 6528
+// does §3.10.7.1 CLOSED and §3.10.7.2 LISTEN, the connection the rest), RFC 1122
+// §3.2.2 and §4.2.3.9 (ICMP: echo, errors about connections), RFC 6528
 // (ISNs), RFC 6056 (ephemeral ports), RFC 6191 (reopening from TIME-WAIT).
 //
 // Single-threaded and non-blocking: every call returns at once. poll() does the work
@@ -28,10 +29,12 @@
 #include <tcpx/socket.hpp>
 #include <tcpx/tcp/chunk_pool.hpp>
 #include <tcpx/tcp/connection.hpp>
+#include <tcpx/tcp/icmp_error.hpp>
 #include <tcpx/tcp/info.hpp>
 #include <tcpx/tcp/isn.hpp>
 #include <tcpx/time.hpp>
 #include <tcpx/trace.hpp>
+#include <tcpx/wire/icmp.hpp>
 #include <tcpx/wire/ipv4.hpp>
 
 namespace tcpx {
@@ -149,6 +152,11 @@ private:
     void after_input(std::uint32_t index, tcp::state before, instant now);
     void drop(drop_reason r) noexcept { ++counters_.drops[static_cast<std::size_t>(r)]; }
 
+    // ICMP (impl/stack_icmp.ipp)
+    void on_icmp(const wire::ipv4_view& ip, instant now);
+    void send_protocol_unreachable(const wire::ipv4_view& ip, instant now);
+    bool take_icmp_error_token(instant now) noexcept;
+
     // output (impl/stack_output.ipp)
     void flush(std::uint32_t index, instant now);
     bool transmit(std::uint32_t index, const tcp::outgoing& out, instant now);
@@ -185,11 +193,14 @@ private:
     std::vector<std::uint32_t> dirty_;
     std::size_t half_open_ = 0;
     std::uint16_t next_ephemeral_ = 0;
+    double icmp_tokens_ = 0;     ///< RFC 1812 §4.3.2.8 bucket (starts full: see the constructor)
+    instant icmp_tokens_at_{};
     stack_counters counters_;
 };
 
 }  // namespace tcpx
 
 #include <tcpx/impl/stack_api.ipp>
+#include <tcpx/impl/stack_icmp.ipp>
 #include <tcpx/impl/stack_input.ipp>
 #include <tcpx/impl/stack_output.ipp>

@@ -92,6 +92,23 @@ concept device = requires(D& d, const D& cd, instant t, std::size_t n,
 };
 
 // --------------------------------------------------------------------------------
+// pollable_device — a device a thread can sleep on (an optional refinement).
+//
+// | Expression         | Type | Semantics                                              |
+// |--------------------|------|--------------------------------------------------------|
+// | cd.native_handle() | int  | a file descriptor that poll(2) reports readable (POLLIN)|
+// |                    |      | whenever d.receive() would deliver a packet            |
+//
+// tcpx::wait_for_work (wait.hpp) sleeps on it until a packet arrives or the stack's
+// next deadline, whichever comes first. Models: devices::tun, devices::channel; the
+// decorators impaired<D> and pcap<D> when D is one. A device without a handle is
+// still driven by wait_for_work: it sleeps until the next deadline only.
+template <class D>
+concept pollable_device = device<D> && requires(const D& cd) {
+    { cd.native_handle() } -> std::same_as<int>;
+};
+
+// --------------------------------------------------------------------------------
 // congestion_control — how much may be in flight, per RFC 5681-style events.
 //
 // |  Expression               | Type         | Semantics                               |

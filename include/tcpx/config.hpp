@@ -73,6 +73,14 @@ struct config {
     std::size_t max_half_open = 1024;      ///< connections in SYN-RECEIVED, stack-wide
     std::size_t max_packets_per_poll = 256;
 
+    // -- ICMP (RFC 1122 §3.2.2) --
+    /// Answer echo requests (ping), RFC 1122 §3.2.2.6 (MUST).
+    bool answer_ping = true;
+    /// Error messages we send (protocol unreachable), at most this many per second, in
+    /// bursts of as many: RFC 1812 §4.3.2.8 (a flood of odd packets must not become a
+    /// flood of answers). 0: never send any.
+    unsigned icmp_errors_per_second = 100;
+
     // -- initial sequence numbers (RFC 6528) --
     /// The secret key for the ISN hash; empty: drawn from std::random_device. Fix it
     /// for runs that must repeat bit for bit.

@@ -22,13 +22,17 @@ enum class drop_reason : std::uint8_t {
     ipv4_bad_header_checksum,
     ipv4_fragment,
     not_our_address,        ///< destination is not the stack's address
-    protocol_unsupported,   ///< neither TCP nor (later) ICMP
+    protocol_unsupported,   ///< neither TCP nor ICMP (answered with protocol unreachable)
     tcp_truncated,
     tcp_bad_data_offset,
     tcp_data_offset_beyond_segment,
     tcp_bad_checksum,
     tcp_bad_option,
     tcp_bad_port,
+    icmp_truncated,
+    icmp_bad_checksum,
+    icmp_unhandled,         ///< a type the stack does not act on (echo reply, redirect, unknown)
+    icmp_unmatched,         ///< an error quoting no connection of ours, or data not in flight (RFC 5927)
     listen_queue_full,      ///< a SYN for a listener whose accept queue is full (answered with RST)
     half_open_limit,        ///< config::max_half_open connections already in SYN-RECEIVED
     connection_limit,       ///< config::max_connections reached
@@ -54,6 +58,10 @@ constexpr std::string_view to_string(drop_reason r) noexcept
     case drop_reason::tcp_bad_checksum: return "tcp_bad_checksum";
     case drop_reason::tcp_bad_option: return "tcp_bad_option";
     case drop_reason::tcp_bad_port: return "tcp_bad_port";
+    case drop_reason::icmp_truncated: return "icmp_truncated";
+    case drop_reason::icmp_bad_checksum: return "icmp_bad_checksum";
+    case drop_reason::icmp_unhandled: return "icmp_unhandled";
+    case drop_reason::icmp_unmatched: return "icmp_unmatched";
     case drop_reason::listen_queue_full: return "listen_queue_full";
     case drop_reason::half_open_limit: return "half_open_limit";
     case drop_reason::connection_limit: return "connection_limit";
@@ -79,6 +87,8 @@ constexpr drop_reason drop_reason_for(errc e) noexcept
     case errc::tcp_data_offset_beyond_segment: return drop_reason::tcp_data_offset_beyond_segment;
     case errc::tcp_bad_checksum: return drop_reason::tcp_bad_checksum;
     case errc::tcp_bad_port: return drop_reason::tcp_bad_port;
+    case errc::icmp_truncated: return drop_reason::icmp_truncated;
+    case errc::icmp_bad_checksum: return drop_reason::icmp_bad_checksum;
     default: return drop_reason::tcp_bad_option;  // the tcp_option_* family
     }
 }
@@ -96,6 +106,10 @@ struct stack_counters {
     std::uint64_t connections_accepted = 0;  ///< passive opens that reached ESTABLISHED
     std::uint64_t connections_reclaimed = 0; ///< control blocks freed
     std::uint64_t time_wait_reopened = 0;    ///< SYNs that ended a TIME-WAIT (RFC 6191)
+    std::uint64_t icmp_echo_replies = 0;     ///< pings answered (RFC 1122 §3.2.2.6)
+    std::uint64_t icmp_errors_sent = 0;      ///< protocol unreachables sent (RFC 1122 §3.2.2.1)
+    std::uint64_t icmp_errors_limited = 0;   ///< ... not sent: over config::icmp_errors_per_second
+    std::uint64_t icmp_errors_received = 0;  ///< errors that matched a connection and were acted on
     std::array<std::uint64_t, static_cast<std::size_t>(drop_reason::count)> drops{};
 
     std::uint64_t dropped(drop_reason r) const noexcept { return drops[static_cast<std::size_t>(r)]; }

@@ -33,6 +33,7 @@ enum class errc : int {
     protocol_unreachable,    ///< ICMP protocol/port unreachable, hard error
     message_too_long,        ///< a packet does not fit the device MTU
     end_of_stream,           ///< receive: the peer closed its sending side and all data was read
+    stack_stopped,           ///< blocking.hpp: the runtime stopped (or was destroyed) during or before the call
 
     // -- IPv4 parsing (RFC 791) --
     ipv4_truncated = 100,            ///< fewer than 20 bytes
@@ -57,6 +58,13 @@ enum class errc : int {
     // -- ICMP parsing (RFC 792) --
     icmp_truncated = 300,            ///< fewer than 8 bytes
     icmp_bad_checksum,               ///< RFC 792 checksum does not verify
+
+    // -- devices (device/tun.hpp): opening and configuring an interface --
+    device_unavailable = 500,        ///< /dev/net/tun is missing (no tun module / not Linux)
+    device_permission_denied,        ///< creating or configuring an interface needs root or CAP_NET_ADMIN
+    interface_in_use,                ///< the interface name is taken (another process, or another kind of device)
+    bad_address,                     ///< an address or prefix the interface cannot take
+    device_io_error,                 ///< reading or writing the device failed
 
     // -- emitting --
     buffer_too_small = 400,          ///< an emit target is smaller than the header needs

@@ -5,8 +5,9 @@
 //     tcpx::clocks::manual_timeline time;
 //     tcpx::stack<tcpx::devices::loopback&, tcpx::clocks::manual> a{link.end(0), tcpx::clocks::manual{time}};
 //
-// Brings the stack (basic_stack.hpp), every device, clock and congestion-control
-// policy, and the wire layer. README.md maps each header to the RFCs it implements.
+// Brings the stack (basic_stack.hpp), every device (the Linux TUN interface
+// included), clock and congestion-control policy, wait_for_work, and the wire layer.
+// The blocking facade is separate: <tcpx/blocking.hpp>. README.md maps each header to the RFCs it implements.
 #pragma once
 
 #include <tcpx/basic_stack.hpp>
@@ -21,10 +22,14 @@
 #include <tcpx/device/impaired.hpp>
 #include <tcpx/device/loopback.hpp>
 #include <tcpx/device/pcap.hpp>
+#include <tcpx/device/tun.hpp>
 #include <tcpx/error.hpp>
 #include <tcpx/socket.hpp>
 #include <tcpx/time.hpp>
+#include <tcpx/wait.hpp>
+#include <tcpx/wakeup.hpp>
 #include <tcpx/wire/checksum.hpp>
+#include <tcpx/wire/icmp.hpp>
 #include <tcpx/wire/ipv4.hpp>
 #include <tcpx/wire/seq32.hpp>
 #include <tcpx/wire/tcp_header.hpp>

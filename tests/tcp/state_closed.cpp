@@ -330,14 +330,26 @@ TEST_CASE("closed_ipv4_fragment_is_dropped_and_counted")
     CHECK(t.st.counters().resets_sent == 0);
 }
 
-TEST_CASE("closed_non_tcp_protocol_is_dropped_and_counted")
+TEST_CASE("closed_non_tcp_protocol_is_dropped_and_answered_with_protocol_unreachable")
 {
     // RFC 1122 §3.2.1: an IP datagram for a protocol the host does not run is not
-    // TCP's to answer (UDP, protocol 17, here).
+    // TCP's to answer (UDP, protocol 17, here); RFC 1122 §3.2.2.1: the host SHOULD
+    // answer it with ICMP protocol unreachable instead (no RST).
     scenario t;
     t.inject_raw(packet_to(t, t.st.configuration().address, t.segment(SYN, peer_seq), {},
                            static_cast<std::uint8_t>(wire::ip_protocol::udp)));
+    t.st.poll();
+    REQUIRE(t.dev.outbox.size() == 1);
+    const wire::ipv4_view ip{t.dev.outbox.front()};
+    REQUIRE_FALSE(ip.check());
+    CHECK(ip.protocol() == static_cast<std::uint8_t>(wire::ip_protocol::icmp));
+    const wire::icmp_view icmp{ip.payload()};
+    REQUIRE_FALSE(icmp.check());
+    CHECK(icmp.type() == wire::icmp_type::destination_unreachable);
+    CHECK(icmp.code() == static_cast<std::uint8_t>(wire::unreachable_code::protocol));
+    t.dev.outbox.clear();
     expect_dropped(t, drop_reason::protocol_unsupported);
+    CHECK(t.st.counters().icmp_errors_sent == 1);
 }
 
 TEST_CASE("closed_ipv4_header_with_bad_checksum_is_dropped_and_counted")

@@ -15,10 +15,11 @@ namespace {
 
 // The ranges error.hpp declares, first and last value of each block.
 constexpr std::pair<int, int> errc_ranges[] = {
-    {1, 15},     // socket API: would_block .. message_too_long
+    {1, 16},     // socket API: would_block .. end_of_stream
     {100, 107},  // IPv4 parsing: ipv4_truncated .. ipv4_bad_option
     {200, 207},  // TCP parsing: tcp_truncated .. tcp_bad_port
     {300, 301},  // ICMP parsing: icmp_truncated .. icmp_bad_checksum
+    {500, 504},  // devices: device_unavailable .. device_io_error
     {400, 401},  // emitting: buffer_too_small .. options_too_long
 };
 
@@ -31,7 +32,11 @@ std::vector<tcpx::errc> every_errc()
 }
 
 // The values that describe a wire-format rejection: none has a POSIX meaning.
-bool is_parse_or_emit_error(tcpx::errc e) { return static_cast<int>(e) >= 100; }
+bool is_parse_or_emit_error(tcpx::errc e)
+{
+    const int v = static_cast<int>(e);
+    return v >= 100 && v < 500;  // 500..: devices, which do map to POSIX values
+}
 
 }  // namespace
 
@@ -123,6 +128,11 @@ TEST_CASE("errc_socket_errors_compare_equal_to_their_std_errc")
         // An ICMP port/protocol unreachable reports as ECONNREFUSED, as Linux does.
         {errc::protocol_unreachable, std::errc::connection_refused},
         {errc::message_too_long, std::errc::message_size},
+        {errc::device_unavailable, std::errc::no_such_device},
+        {errc::device_permission_denied, std::errc::operation_not_permitted},
+        {errc::interface_in_use, std::errc::device_or_resource_busy},
+        {errc::bad_address, std::errc::address_not_available},
+        {errc::device_io_error, std::errc::io_error},
     };
     for (const auto& [ours, posix] : mapped) {
         const std::error_code ec = ours;

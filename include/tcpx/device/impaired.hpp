@@ -71,6 +71,12 @@ public:
     }
 
     std::size_t mtu() const { return inner_.mtu(); }
+    /// The inner device's file descriptor, when it has one (tcpx::pollable_device).
+    int native_handle() const
+        requires tcpx::pollable_device<inner_device>
+    {
+        return inner_.native_handle();
+    }
 
     /// Moves due transmit-side packets on, then calls f for up to n packets:
     /// receive-side packets that fell due, then what the inner device delivers now.

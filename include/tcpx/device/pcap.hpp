@@ -208,6 +208,12 @@ public:
     }
 
     std::size_t mtu() const { return inner_.mtu(); }
+    /// The inner device's file descriptor, when it has one (tcpx::pollable_device).
+    int native_handle() const
+        requires tcpx::pollable_device<inner_device>
+    {
+        return inner_.native_handle();
+    }
 
     template <class F>
     std::size_t receive(instant t, F&& f, std::size_t n)

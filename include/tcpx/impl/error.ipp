@@ -30,6 +30,7 @@ constexpr errc_info describe(errc e) noexcept
     case errc::protocol_unreachable: return {"protocol or port unreachable", std::errc::connection_refused};
     case errc::message_too_long: return {"packet does not fit the device MTU", std::errc::message_size};
     case errc::end_of_stream: return {"end of stream: the peer closed its sending side", {}};
+    case errc::stack_stopped: return {"the blocking runtime has stopped", std::errc::operation_canceled};
 
     case errc::ipv4_truncated: return {"ipv4 packet shorter than 20 bytes", {}};
     case errc::ipv4_bad_version: return {"ipv4 version field is not 4", {}};
@@ -51,6 +52,12 @@ constexpr errc_info describe(errc e) noexcept
 
     case errc::icmp_truncated: return {"icmp message shorter than 8 bytes", {}};
     case errc::icmp_bad_checksum: return {"icmp checksum mismatch", {}};
+
+    case errc::device_unavailable: return {"/dev/net/tun not available: load the tun module (modprobe tun)", std::errc::no_such_device};
+    case errc::device_permission_denied: return {"permission denied: a TUN interface needs root or CAP_NET_ADMIN", std::errc::operation_not_permitted};
+    case errc::interface_in_use: return {"interface name in use by another process or another kind of device", std::errc::device_or_resource_busy};
+    case errc::bad_address: return {"address or prefix not accepted for the interface", std::errc::address_not_available};
+    case errc::device_io_error: return {"reading or writing the device failed", std::errc::io_error};
 
     case errc::buffer_too_small: return {"buffer too small for the header", {}};
     case errc::options_too_long: return {"tcp options longer than 40 bytes", {}};

@@ -24,6 +24,8 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
     const auto span = static_cast<std::uint32_t>(cfg_.ephemeral_port_last - cfg_.ephemeral_port_first) + 1;
     next_ephemeral_ = static_cast<std::uint16_t>(
         cfg_.ephemeral_port_first + isn_.next(cfg_.address.value, 0, 0, 0, instant{}).value() % span);
+    icmp_tokens_ = cfg_.icmp_errors_per_second;  // a full bucket: the first burst is answered
+    icmp_tokens_at_ = clock_.now();
 }
 
 // ---- table ----

@@ -40,8 +40,12 @@ void stack<Device, Clock, CC>::on_packet(std::span<const std::uint8_t> packet, i
     if (const auto ec = ip.check(); ec) return drop(drop_reason_for(static_cast<errc>(ec.value())));
     if (ip.destination() != cfg_.address) return drop(drop_reason::not_our_address);
     if (ip.is_fragment()) return drop(drop_reason::ipv4_fragment);
-    if (ip.protocol() != static_cast<std::uint8_t>(wire::ip_protocol::tcp))
-        return drop(drop_reason::protocol_unsupported);
+    // RFC 2873: the TOS/precedence byte is never looked at, so it cannot cause a drop or a reset.
+    if (ip.protocol() == static_cast<std::uint8_t>(wire::ip_protocol::icmp)) return on_icmp(ip, now);
+    if (ip.protocol() != static_cast<std::uint8_t>(wire::ip_protocol::tcp)) {
+        drop(drop_reason::protocol_unsupported);
+        return send_protocol_unreachable(ip, now);
+    }
 
     const wire::tcp_view tv{ip.payload()};
     if (const auto ec = tv.check(); ec) return drop(drop_reason_for(static_cast<errc>(ec.value())));

@@ -24,6 +24,7 @@
 #include <tcpx/config.hpp>
 #include <tcpx/error.hpp>
 #include <tcpx/tcp/chunk_pool.hpp>
+#include <tcpx/tcp/icmp_error.hpp>
 #include <tcpx/tcp/recv_buffer.hpp>
 #include <tcpx/tcp/rtt_estimator.hpp>
 #include <tcpx/tcp/segment.hpp>
@@ -109,6 +110,10 @@ public:
     // ---- events ----
     /// SEGMENT ARRIVES (§3.10.7.3, §3.10.7.4), for a segment addressed to this connection.
     input_result on_segment(const segment& seg, context& ctx) noexcept;
+    /// An ICMP error quoting one of our segments, whose sequence number was
+    /// `quoted_seq` (RFC 1122 §4.2.3.9, RFC 5927). Returns false when the quote does not
+    /// match data in flight (a blind attack or a stale message), which changes nothing.
+    bool on_icmp_error(const icmp_error& e, seq32 quoted_seq) noexcept;
     /// Fires every timer whose deadline is at or before ctx.now (§3.10.8).
     void on_timer(context& ctx) noexcept;
     /// The next segment to send now, if any: fills `out` and records it as sent.
@@ -268,6 +273,7 @@ private:
     duration persist_interval_{0};
     seq32 remote_fin_seq_;        ///< where the peer's FIN sits, when it arrived out of order
     std::error_code error_;
+    errc soft_error_{};           ///< RFC 1122 §4.2.3.9: reported if the connection times out
     connection_stats stats_;
     cc_trace* trace_ = nullptr;   ///< stack::set_trace; not owned
     std::uint16_t peer_mss_ = 536;

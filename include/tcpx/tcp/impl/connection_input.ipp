@@ -613,6 +613,43 @@ void connection<CC>::enter_time_wait(context& ctx) noexcept
     arm(timer::time_wait, ctx.now + 2 * ctx.cfg.msl);
 }
 
+// RFC 1122 §4.2.3.9 with RFC 5927's defences. The stack found this connection by the
+// quoted 4-tuple; the quoted sequence number must also be one we sent and is not yet
+// acknowledged (RFC 5927 §4.1), so a blind attacker must guess it as for a RST.
+template <congestion_control CC>
+bool connection<CC>::on_icmp_error(const icmp_error& e, seq32 quoted_seq) noexcept
+{
+    if (state_ == state::closed || state_ == state::listen || state_ == state::time_wait) return false;
+    if (seq_lt(quoted_seq, snd_.una) || !seq_lt(quoted_seq, snd_.max)) return false;
+    switch (e.severity) {
+    case icmp_error::kind::ignored: return true;
+    case icmp_error::kind::hard:
+        // RFC 5927 §4.2: a hard error aborts a connection only while it is being
+        // opened (Linux does the same); later it is treated as soft, since aborting an
+        // established connection on an unauthenticated message is the attack.
+        if (state_ == state::syn_sent) {
+            enter_closed(e.error);
+            return true;
+        }
+        soft_error_ = e.error;
+        return true;
+    case icmp_error::kind::soft:
+        soft_error_ = e.error;
+        return true;
+    case icmp_error::kind::fragmentation_needed: {
+        // RFC 1191 §6.4: the router's MTU lowers the size of what we send; never below
+        // 576 bytes of packet (RFC 1122 §3.3.3's minimum, as Linux's min_pmtu does), so a
+        // forged message cannot shrink segments to nothing. Lost data is resent at the
+        // next retransmission, already at the new size.
+        constexpr std::uint16_t headers = 40;
+        const std::uint16_t mtu = e.next_hop_mtu >= 576 ? e.next_hop_mtu : 576;
+        if (mtu - headers < snd_.mss) snd_.mss = static_cast<std::uint16_t>(mtu - headers);
+        return true;
+    }
+    }
+    return false;
+}
+
 template <congestion_control CC>
 void connection<CC>::enter_closed(std::error_code why) noexcept
 {

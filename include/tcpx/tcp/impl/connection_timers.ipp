@@ -45,7 +45,8 @@ void connection<CC>::on_retransmit_timeout(context& ctx) noexcept
     const bool opening = state_ == state::syn_sent || state_ == state::syn_received;
     const duration limit = opening ? ctx.cfg.connect_timeout : ctx.cfg.user_timeout;
     if (ctx.now - oldest_unacked_sent_ >= limit) {
-        enter_closed(errc::timed_out);
+        // RFC 1122 §4.2.3.9: a soft ICMP error seen meanwhile is the better explanation.
+        enter_closed(soft_error_ != errc{} ? soft_error_ : errc::timed_out);
         return;
     }
     ++stats_.timeouts;

@@ -1,0 +1,292 @@
+// tcpx/device/tun.hpp — devices::tun: a Linux TUN interface, so a stack carries real
+// traffic with the kernel's own IP stack on the other side of the interface.
+//
+// Have open: Linux Documentation/networking/tuntap.rst (IFF_TUN, IFF_NO_PI,
+// TUNSETIFF), netdevice(7) (SIOCSIFMTU, SIOCSIFADDR, SIOCSIFNETMASK, SIOCSIFFLAGS).
+//
+//   std::error_code ec;
+//   tcpx::devices::tun dev{{.name = "tcpx0", .mtu = 1500,
+//                           .host = tcpx::devices::interface_address::parse("10.0.0.2/24")}, ec};
+//   // the kernel now routes 10.0.0.0/24 to tcpx0; a stack at 10.0.0.1 answers there
+//   tcpx::stack<tcpx::devices::tun&, tcpx::clocks::steady> s{dev, {}, cfg};
+//
+// One read(2) is one whole IPv4 packet (IFF_TUN | IFF_NO_PI: no link header, no
+// packet-information prefix), one write(2) sends one. The descriptor is non-blocking:
+// receive() reads until the kernel has nothing more (EAGAIN) or n packets were
+// handed on, so a burst costs one wake-up of tcpx::wait_for_work, not one per packet.
+// native_handle() is what wait_for_work sleeps on (tcpx::pollable_device).
+//
+// Configuration is done here with ioctl(2) on an AF_INET datagram socket — the same
+// calls ifconfig makes — so a program needs no setup script and never shells out to
+// ip(8). Creating an interface or changing its settings needs root or CAP_NET_ADMIN;
+// attaching to a persistent interface made for this user (ip tuntap add ... user U)
+// needs neither, if `host` is left empty and `mtu` is 0.
+//
+// Errors are tcpx::errc values that say what to do: device_unavailable (no
+// /dev/net/tun), device_permission_denied (root or CAP_NET_ADMIN needed),
+// interface_in_use, bad_address; anything else is the system's errno.
+//
+// Memory: two buffers of the largest packet (mtu), allocated once.
+// Threads: one thread uses a tun at a time (the stack's).
+#pragma once
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <tcpx/concepts.hpp>
+#include <tcpx/error.hpp>
+#include <tcpx/time.hpp>
+#include <tcpx/wire/ipv4.hpp>
+
+namespace tcpx::devices {
+
+/// An address with its prefix length, "10.0.0.2/24": the kernel's side of the interface.
+struct interface_address {
+    wire::ipv4_address address;
+    unsigned prefix = 24;
+
+    /// Parses "A.B.C.D/N" (N in 0..32) or "A.B.C.D" (then /32); nullopt otherwise.
+    static std::optional<interface_address> parse(std::string_view text) noexcept
+    {
+        interface_address r;
+        const auto slash = text.find('/');
+        const auto addr = wire::ipv4_address::parse(text.substr(0, slash));
+        if (!addr) return std::nullopt;
+        r.address = *addr;
+        r.prefix = 32;
+        if (slash != std::string_view::npos) {
+            const auto digits = text.substr(slash + 1);
+            if (digits.empty() || digits.size() > 2) return std::nullopt;
+            unsigned p = 0;
+            for (const char c : digits) {
+                if (c < '0' || c > '9') return std::nullopt;
+                p = p * 10 + static_cast<unsigned>(c - '0');
+            }
+            if (p > 32) return std::nullopt;
+            r.prefix = p;
+        }
+        return r;
+    }
+    /// The network mask of `prefix`, host order.
+    std::uint32_t netmask() const noexcept { return prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix); }
+    /// True if `a` lies in this address's network.
+    bool contains(wire::ipv4_address a) const noexcept { return ((a.value ^ address.value) & netmask()) == 0; }
+};
+
+struct tun_config {
+    /// Interface name (at most 15 characters); empty: the kernel picks "tunN".
+    std::string name;
+    /// The interface MTU to set; 0 leaves it as it is (1500 for a new interface).
+    std::size_t mtu = 1500;
+    /// The kernel side's address and prefix; nullopt leaves addresses alone.
+    std::optional<interface_address> host;
+    /// Bring the link up (IFF_UP), as `ip link set NAME up` does.
+    bool up = true;
+    /// Packets the kernel may queue toward us before it drops (txqueuelen; 0: leave).
+    /// Linux's default of 500 drops bursts a fast sender makes at a large window.
+    unsigned queue_length = 4096;
+};
+
+struct tun_counters {
+    std::uint64_t packets_received = 0;
+    std::uint64_t bytes_received = 0;
+    std::uint64_t packets_sent = 0;
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t read_calls = 0;        ///< read(2) calls, the EAGAIN that ends a batch included
+    std::uint64_t write_errors = 0;      ///< packets write(2) did not take (counted, dropped)
+    std::uint64_t read_errors = 0;       ///< read(2) failures other than EAGAIN
+};
+
+class tun {
+public:
+    /// Opens /dev/net/tun, creates or attaches `cfg.name`, configures it. On failure
+    /// ec says why and the object holds no descriptor (receive delivers nothing).
+    tun(const tun_config& cfg, std::error_code& ec)
+    {
+        ec = open(cfg);
+        if (ec) close_fd();
+    }
+    tun(tun&& other) noexcept
+        : fd_{std::exchange(other.fd_, -1)}, mtu_{other.mtu_}, name_{std::move(other.name_)},
+          rx_{std::move(other.rx_)}, tx_{std::move(other.tx_)}, counters_{other.counters_}
+    {
+    }
+    tun& operator=(tun&&) = delete;
+    tun(const tun&) = delete;
+    ~tun() { close_fd(); }
+
+    // ---- tcpx::device ----
+    std::size_t mtu() const noexcept { return mtu_; }
+
+    template <class F>
+    std::size_t receive(instant, F&& f, std::size_t n)
+    {
+        std::size_t delivered = 0;
+        while (delivered < n && fd_ >= 0) {
+            ++counters_.read_calls;
+            const ssize_t got = ::read(fd_, rx_.get(), mtu_);
+            if (got < 0) {
+                if (errno == EINTR) continue;
+                if (errno != EAGAIN) ++counters_.read_errors;
+                break;
+            }
+            ++counters_.packets_received;
+            counters_.bytes_received += static_cast<std::uint64_t>(got);
+            ++delivered;
+            f(std::span<const std::uint8_t>{rx_.get(), static_cast<std::size_t>(got)});
+        }
+        return delivered;
+    }
+
+    std::span<std::uint8_t> transmit_buffer(std::size_t n) noexcept
+    {
+        if (n > mtu_ || fd_ < 0) return {};
+        return {tx_.get(), n};
+    }
+
+    void transmit(std::size_t n, instant)
+    {
+        for (;;) {
+            const ssize_t put = ::write(fd_, tx_.get(), n);
+            if (put == static_cast<ssize_t>(n)) break;
+            if (put < 0 && errno == EINTR) continue;
+            ++counters_.write_errors;  // EAGAIN (queue full) or the interface went down: a lost packet
+            return;
+        }
+        ++counters_.packets_sent;
+        counters_.bytes_sent += n;
+    }
+
+    instant next_deadline() const noexcept { return never; }
+
+    // ---- tcpx::pollable_device ----
+    int native_handle() const noexcept { return fd_; }
+
+    /// The interface's name, as the kernel gave it (e.g. the "tunN" it picked).
+    const std::string& name() const noexcept { return name_; }
+    const tun_counters& counters() const noexcept { return counters_; }
+
+private:
+    std::error_code open(const tun_config& cfg)
+    {
+        if (cfg.name.size() >= IFNAMSIZ) return errc::invalid_argument;
+        if (cfg.mtu != 0 && (cfg.mtu < 68 || cfg.mtu > 65535)) return errc::invalid_argument;  // RFC 791: every host takes 68
+
+        fd_ = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (fd_ < 0) return errno == ENOENT || errno == ENODEV || errno == ENXIO ? errc::device_unavailable : open_error(errno);
+
+        ifreq ifr{};
+        ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+        std::memcpy(ifr.ifr_name, cfg.name.data(), cfg.name.size());
+        if (::ioctl(fd_, TUNSETIFF, &ifr) < 0) {
+            // EBUSY: attached by another process; EINVAL: the name is a device of another kind.
+            if (errno == EBUSY || errno == EINVAL) return errc::interface_in_use;
+            return open_error(errno);
+        }
+        name_.assign(ifr.ifr_name, ::strnlen(ifr.ifr_name, IFNAMSIZ));
+
+        if (auto ec = configure(cfg); ec) return ec;
+        if (mtu_ == 0) mtu_ = 1500;
+        rx_ = std::make_unique<std::uint8_t[]>(mtu_);
+        tx_ = std::make_unique<std::uint8_t[]>(mtu_);
+        return {};
+    }
+
+    std::error_code configure(const tun_config& cfg)
+    {
+        const int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (sock < 0) return {errno, std::system_category()};
+        const auto done = [sock](std::error_code ec) {
+            ::close(sock);
+            return ec;
+        };
+        const auto request = [this] {
+            ifreq r{};
+            std::memcpy(r.ifr_name, name_.data(), name_.size());
+            return r;
+        };
+        if (cfg.mtu != 0) {
+            ifreq r = request();
+            r.ifr_mtu = static_cast<int>(cfg.mtu);
+            if (::ioctl(sock, SIOCSIFMTU, &r) < 0) return done(open_error(errno));
+        }
+        {
+            ifreq r = request();
+            if (::ioctl(sock, SIOCGIFMTU, &r) < 0) return done(open_error(errno));
+            mtu_ = static_cast<std::size_t>(r.ifr_mtu);
+        }
+        if (cfg.queue_length != 0) {
+            ifreq r = request();
+            r.ifr_qlen = static_cast<int>(cfg.queue_length);
+            if (::ioctl(sock, SIOCSIFTXQLEN, &r) < 0) return done(open_error(errno));
+        }
+        if (cfg.host) {
+            if (cfg.host->prefix > 32) return done(errc::bad_address);
+            ifreq r = request();
+            set_in_addr(r.ifr_addr, cfg.host->address.value);
+            if (::ioctl(sock, SIOCSIFADDR, &r) < 0) return done(address_error(errno));
+            r = request();
+            set_in_addr(r.ifr_netmask, cfg.host->netmask());
+            if (::ioctl(sock, SIOCSIFNETMASK, &r) < 0) return done(address_error(errno));
+        }
+        if (cfg.up) {
+            ifreq r = request();
+            if (::ioctl(sock, SIOCGIFFLAGS, &r) < 0) return done(open_error(errno));
+            r.ifr_flags = static_cast<short>(r.ifr_flags | IFF_UP);
+            if (::ioctl(sock, SIOCSIFFLAGS, &r) < 0) return done(open_error(errno));
+        }
+        return done({});
+    }
+
+    static void set_in_addr(sockaddr& sa, std::uint32_t host_order) noexcept
+    {
+        sockaddr_in in{};
+        in.sin_family = AF_INET;
+        in.sin_addr.s_addr = htonl(host_order);
+        std::memcpy(&sa, &in, sizeof in);
+    }
+    static std::error_code open_error(int e) noexcept
+    {
+        if (e == EPERM || e == EACCES) return errc::device_permission_denied;
+        return {e, std::system_category()};
+    }
+    static std::error_code address_error(int e) noexcept
+    {
+        if (e == EINVAL || e == EADDRNOTAVAIL) return errc::bad_address;
+        return open_error(e);
+    }
+    void close_fd() noexcept
+    {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+
+    int fd_ = -1;
+    std::size_t mtu_ = 0;
+    std::string name_;
+    std::unique_ptr<std::uint8_t[]> rx_;
+    std::unique_ptr<std::uint8_t[]> tx_;
+    tun_counters counters_;
+};
+
+static_assert(tcpx::pollable_device<tun>);
+
+}  // namespace tcpx::devices
