@@ -5,9 +5,11 @@
 //     tcpx::clocks::manual_timeline time;
 //     tcpx::stack<tcpx::devices::loopback&, tcpx::clocks::manual> a{link.end(0), tcpx::clocks::manual{time}};
 //
-// Brings the stack (basic_stack.hpp), every device (the Linux TUN interface
-// included), clock and congestion-control policy, wait_for_work, and the wire layer.
-// The blocking facade is separate: <tcpx/blocking.hpp>. README.md maps each header to the RFCs it implements.
+// Brings the stack (basic_stack.hpp), every in-memory device, clock and
+// congestion-control policy, wait_for_work, and the wire layer. Two headers are
+// separate because they bring system headers along: <tcpx/device/tun.hpp> (the Linux
+// TUN interface; <sys/socket.h> declares a ::socket that an unqualified `socket`
+// would clash with under `using namespace tcpx`) and <tcpx/blocking.hpp> (threads). README.md maps each header to the RFCs it implements.
 #pragma once
 
 #include <tcpx/basic_stack.hpp>
@@ -22,7 +24,6 @@
 #include <tcpx/device/impaired.hpp>
 #include <tcpx/device/loopback.hpp>
 #include <tcpx/device/pcap.hpp>
-#include <tcpx/device/tun.hpp>
 #include <tcpx/error.hpp>
 #include <tcpx/socket.hpp>
 #include <tcpx/time.hpp>

@@ -26,7 +26,11 @@ void stack<Device, Clock, CC>::on_icmp(const wire::ipv4_view& ip, instant now)
         ++counters_.icmp_echo_replies;
         return;
     }
-    if (!wire::is_icmp_error(msg.type())) return drop(drop_reason::icmp_unhandled);
+    // Source quench (RFC 6633), redirect (a router's business) and types we do not know
+    // change nothing for TCP.
+    const tcp::icmp_error error = tcp::classify_icmp(msg);
+    if (!wire::is_icmp_error(msg.type()) || error.severity == tcp::icmp_error::kind::ignored)
+        return drop(drop_reason::icmp_unhandled);
 
     // An error about a datagram we sent: find its connection by the quoted 4-tuple. The
     // quote is the header we wrote, so its source is us and its destination the peer.
@@ -40,7 +44,7 @@ void stack<Device, Clock, CC>::on_icmp(const wire::ipv4_view& ip, instant now)
     slot& s = slots_[index];
     const tcp::state before = s.conn.state();
     // RFC 5927 §4.1: the connection checks that the quoted sequence number is in flight.
-    if (!s.conn.on_icmp_error(tcp::classify_icmp(msg), quote->sequence)) return drop(drop_reason::icmp_unmatched);
+    if (!s.conn.on_icmp_error(error, quote->sequence)) return drop(drop_reason::icmp_unmatched);
     ++counters_.icmp_errors_received;
     after_input(index, before, now);
 }

@@ -373,6 +373,9 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
     snd_.una = seg.ack();
     if (seq_lt(snd_.nxt, snd_.una)) snd_.nxt = snd_.una;  // after a go-back, the ACK went past us
     duplicate_acks_ = 0;
+    // RFC 1122 §4.2.3.9: a soft error explains a later timeout only while nothing got
+    // through; new data acknowledged proves the path works again (Linux forgets it too).
+    soft_error_ = errc{};
 
     // RFC 6298 §3 with Karn's algorithm: one timed segment at a time, never a retransmitted one.
     duration sample{0};
@@ -622,7 +625,7 @@ bool connection<CC>::on_icmp_error(const icmp_error& e, seq32 quoted_seq) noexce
     if (state_ == state::closed || state_ == state::listen || state_ == state::time_wait) return false;
     if (seq_lt(quoted_seq, snd_.una) || !seq_lt(quoted_seq, snd_.max)) return false;
     switch (e.severity) {
-    case icmp_error::kind::ignored: return true;
+    case icmp_error::kind::ignored: return false;  // the stack drops these before asking
     case icmp_error::kind::hard:
         // RFC 5927 §4.2: a hard error aborts a connection only while it is being
         // opened (Linux does the same); later it is treated as soft, since aborting an

@@ -1,0 +1,296 @@
+// tcpx against the Linux kernel's TCP over a TUN interface: data byte-exact both ways,
+// every way of closing, refusals and resets as the kernel reports them, many
+// connections at once, and impaired paths made by tcpx's own impairment decorator
+// (the kernel's netem is not built into every kernel, and tcpx must not need it).
+#include <tcpx/blocking.hpp>
+
+#include <doctest/doctest.h>
+
+#include <thread>
+#include <vector>
+
+#include "support/netns.hpp"
+
+using namespace std::chrono_literals;
+using interop::kernel_socket;
+using interop::tcpx_on_tun;
+
+namespace {
+
+constexpr std::size_t tens_of_mib = std::size_t{24} << 20;
+
+/// An echo server on tcpx: one thread per connection, until the listener closes.
+struct tcpx_echo_server {
+    tcpx::blocking::listener l;
+    std::thread acceptor;
+    std::vector<std::thread> workers;
+
+    tcpx_echo_server(tcpx_on_tun& t, std::uint16_t port) : l{t.rt.listen(port, 256)}
+    {
+        acceptor = std::thread{[this] {
+            std::error_code ec;
+            while (auto s = l.accept(ec)) {
+                workers.emplace_back([s = std::move(s)]() mutable {
+                    std::uint8_t buf[65536];
+                    std::error_code e;
+                    while (const std::size_t n = s.read(buf, e))
+                        if (s.write({buf, n}, e) != n) return;
+                    s.shutdown();
+                    // Keep the stream until the peer has read everything and closed.
+                    while (s.read(buf, e) != 0) {}
+                });
+            }
+        }};
+    }
+    ~tcpx_echo_server()
+    {
+        l.close();
+        acceptor.join();
+        for (auto& w : workers) w.join();
+    }
+};
+
+/// Sends `data` on a kernel socket while reading the echo back on another thread.
+std::vector<std::uint8_t> kernel_echo_round_trip(const kernel_socket& k, const std::vector<std::uint8_t>& data)
+{
+    std::vector<std::uint8_t> back;
+    std::thread reader{[&] { back = k.read_to_end(); }};
+    const bool all_written = k.write_all(data);
+    k.shutdown_write();
+    reader.join();
+    CHECK(all_written);
+    return back;
+}
+
+}  // namespace
+
+TEST_CASE("kernel_client_echoes_tens_of_mib_through_tcpx_server_byte_exact")
+{
+    tcpx_on_tun t;
+    tcpx_echo_server server{t, 7};
+    const std::uint64_t seed = 11;
+    const auto data = interop::random_bytes(tens_of_mib, seed);
+    kernel_socket k;
+    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 7, k) == 0);
+    const auto back = kernel_echo_round_trip(k, data);
+    CHECK_MESSAGE(back == data, "seed " << seed << ": " << back.size() << " of " << data.size()
+                                        << " bytes back, first difference at " << interop::first_difference(back, data));
+}
+
+TEST_CASE("tcpx_client_echoes_tens_of_mib_through_kernel_server_byte_exact")
+{
+    tcpx_on_tun t;
+    const kernel_socket l = kernel_socket::listen_on(t.addr.kernel_side, 7007);
+    std::thread kernel_echo{[&] {
+        const kernel_socket c = l.accept();
+        std::uint8_t buf[65536];
+        for (;;) {
+            const ssize_t n = ::recv(c.fd(), buf, sizeof buf, 0);
+            if (n <= 0) break;
+            if (!c.write_all({buf, static_cast<std::size_t>(n)})) break;
+        }
+        c.shutdown_write();
+    }};
+    const std::uint64_t seed = 12;
+    const auto data = interop::random_bytes(tens_of_mib, seed);
+    std::error_code ec;
+    auto s = t.rt.connect(t.addr.kernel_side, 7007, ec);
+    REQUIRE_MESSAGE(!ec, ec.message());
+    std::vector<std::uint8_t> back;
+    std::error_code read_ec;
+    std::thread reader{[&] { back = interop::read_to_end(s, read_ec); }};
+    CHECK(s.write(data, ec) == data.size());
+    CHECK(!s.shutdown());
+    reader.join();
+    kernel_echo.join();
+    CHECK(read_ec == tcpx::errc::end_of_stream);
+    CHECK_MESSAGE(back == data, "seed " << seed << ": first difference at " << interop::first_difference(back, data));
+}
+
+TEST_CASE("established_both_directions_at_once_arrive_byte_exact")
+{
+    tcpx_on_tun t;
+    auto l = t.rt.listen(9, 4);
+    kernel_socket k;
+    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 9, k) == 0);
+    auto s = l.accept();
+    const auto to_tcpx = interop::random_bytes(std::size_t{16} << 20, 21);
+    const auto to_kernel = interop::random_bytes(std::size_t{16} << 20, 22);
+    std::vector<std::uint8_t> got_by_kernel, got_by_tcpx;
+    std::error_code tcpx_read_ec, tcpx_write_ec;
+    std::thread kernel_writer{[&] {
+        CHECK(k.write_all(to_tcpx));
+        k.shutdown_write();
+    }};
+    std::thread kernel_reader{[&] { got_by_kernel = k.read_to_end(); }};
+    std::thread tcpx_reader{[&] { got_by_tcpx = interop::read_to_end(s, tcpx_read_ec); }};
+    CHECK(s.write(to_kernel, tcpx_write_ec) == to_kernel.size());
+    s.shutdown();
+    kernel_writer.join();
+    kernel_reader.join();
+    tcpx_reader.join();
+    CHECK(got_by_tcpx == to_tcpx);
+    CHECK(got_by_kernel == to_kernel);
+    CHECK(tcpx_read_ec == tcpx::errc::end_of_stream);
+}
+
+TEST_CASE("established_kernel_half_closes_first_tcpx_still_sends_then_closes")
+{
+    // RFC 9293 §3.6: after the kernel's FIN, tcpx (CLOSE-WAIT) may still send.
+    tcpx_on_tun t;
+    auto l = t.rt.listen(10, 4);
+    kernel_socket k;
+    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 10, k) == 0);
+    auto s = l.accept();
+    const std::string hello = "request, then FIN";
+    CHECK(k.write_all({reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()}));
+    k.shutdown_write();
+    std::error_code ec;
+    const auto request = interop::read_to_end(s, ec);
+    CHECK(ec == tcpx::errc::end_of_stream);
+    CHECK(std::string(request.begin(), request.end()) == hello);
+    CHECK(s.info().state == tcpx::tcp::state::close_wait);
+    const auto reply = interop::random_bytes(std::size_t{1} << 20, 31);
+    std::vector<std::uint8_t> got;
+    std::thread reader{[&] { got = k.read_to_end(); }};  // the data, then EOF: tcpx's FIN
+    CHECK(s.write(reply, ec) == reply.size());
+    CHECK(!s.close());
+    reader.join();
+    CHECK(got == reply);
+}
+
+TEST_CASE("established_tcpx_half_closes_first_kernel_still_sends_then_closes")
+{
+    tcpx_on_tun t;
+    auto l = t.rt.listen(11, 4);
+    kernel_socket k;
+    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 11, k) == 0);
+    auto s = l.accept();
+    const auto request = interop::random_bytes(std::size_t{1} << 20, 41);
+    std::error_code ec;
+    std::vector<std::uint8_t> seen;
+    std::thread reader{[&] { seen = k.read_to_end(); }};  // the data, then EOF
+    CHECK(s.write(request, ec) == request.size());
+    CHECK(!s.shutdown());  // tcpx: FIN-WAIT-1, then FIN-WAIT-2
+    reader.join();
+    CHECK(seen == request);
+    const auto reply = interop::random_bytes(std::size_t{1} << 20, 42);
+    CHECK(k.write_all(reply));
+    k.shutdown_write();
+    const auto got = interop::read_to_end(s, ec);
+    CHECK(ec == tcpx::errc::end_of_stream);
+    CHECK(got == reply);
+    // tcpx closed first, so tcpx holds TIME-WAIT (RFC 9293 §3.6).
+    CHECK(s.info().state == tcpx::tcp::state::time_wait);
+}
+
+TEST_CASE("established_kernel_closes_first_tcpx_reads_eof_and_closes")
+{
+    tcpx_on_tun t;
+    auto l = t.rt.listen(12, 4);
+    kernel_socket k;
+    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 12, k) == 0);
+    auto s = l.accept();
+    ::close(k.fd());
+    k = kernel_socket{};
+    std::uint8_t buf[16];
+    std::error_code ec;
+    CHECK(s.read(buf, ec) == 0);
+    CHECK(ec == tcpx::errc::end_of_stream);
+    CHECK(!s.close());
+}
+
+TEST_CASE("closed_port_kernel_connect_is_refused_by_tcpx_rst")
+{
+    // RFC 9293 §3.10.7.1: no listener: RST, which the kernel reports as ECONNREFUSED.
+    tcpx_on_tun t;
+    kernel_socket k;
+    CHECK(kernel_socket::connect_to(t.addr.tcpx_side, 4444, k) == ECONNREFUSED);
+}
+
+TEST_CASE("closed_kernel_port_tcpx_connect_is_refused")
+{
+    tcpx_on_tun t;
+    std::error_code ec;
+    auto s = t.rt.connect(t.addr.kernel_side, 4445, ec);
+    CHECK(ec == tcpx::errc::connection_refused);
+    CHECK(!s);
+}
+
+TEST_CASE("established_tcpx_abort_kernel_sees_connection_reset")
+{
+    tcpx_on_tun t;
+    auto l = t.rt.listen(13, 4);
+    kernel_socket k;
+    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 13, k) == 0);
+    auto s = l.accept();
+    CHECK(!s.abort());
+    int error = 0;
+    const auto got = k.read_to_end(&error);
+    CHECK(got.empty());
+    CHECK(error == ECONNRESET);
+}
+
+TEST_CASE("established_kernel_abort_tcpx_sees_connection_reset")
+{
+    tcpx_on_tun t;
+    auto l = t.rt.listen(14, 4);
+    kernel_socket k;
+    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 14, k) == 0);
+    auto s = l.accept();
+    const linger hard{1, 0};  // SO_LINGER 0: close(2) sends RST
+    ::setsockopt(k.fd(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    k = kernel_socket{};
+    std::uint8_t buf[16];
+    std::error_code ec;
+    CHECK(s.read(buf, ec) == 0);
+    CHECK(ec == tcpx::errc::connection_reset);
+}
+
+TEST_CASE("listen_a_hundred_concurrent_kernel_connections_all_echo_byte_exact")
+{
+    tcpx_on_tun t;
+    tcpx_echo_server server{t, 15};
+    constexpr int count = 100;
+    std::vector<kernel_socket> socks(count);
+    for (int i = 0; i < count; ++i) REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 15, socks[i]) == 0);
+    std::vector<std::thread> clients;
+    std::atomic<int> exact{0};
+    for (int i = 0; i < count; ++i)
+        clients.emplace_back([&, i] {
+            const auto data = interop::random_bytes(std::size_t{128} << 10, 100 + static_cast<std::uint64_t>(i));
+            if (kernel_echo_round_trip(socks[i], data) == data) ++exact;
+        });
+    for (auto& c : clients) c.join();
+    CHECK(exact.load() == count);
+}
+
+TEST_CASE("impaired_loss_reordering_delay_both_ways_transfers_byte_exact")
+{
+    // tcpx's own decorator impairs both directions: what the kernel sends is lost,
+    // reordered and delayed on its way in, what tcpx sends on its way out.
+    tcpx::devices::impairment path;
+    path.loss = 0.02;
+    path.reorder = 0.02;
+    path.delay = 2ms;
+    const std::uint64_t seed = 7;
+    tcpx_on_tun t{tcpx::devices::impairment_config{.transmit = path, .receive = path, .seed = seed}};
+    tcpx_echo_server server{t, 16};
+    const auto data = interop::random_bytes(std::size_t{4} << 20, seed);
+    kernel_socket k;
+    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 16, k) == 0);
+    const auto back = kernel_echo_round_trip(k, data);
+    CHECK_MESSAGE(back == data, "seed " << seed << ": first difference at " << interop::first_difference(back, data));
+    const auto lost = t.dev.transmit_counters().lost + t.dev.receive_counters().lost;
+    CHECK(lost > 0);  // the path really was impaired
+}
+
+TEST_CASE("large_mtu_65000_transfers_byte_exact_both_ways")
+{
+    tcpx_on_tun t{{}, 65000};
+    tcpx_echo_server server{t, 17};
+    const auto data = interop::random_bytes(std::size_t{16} << 20, 51);
+    kernel_socket k;
+    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 17, k) == 0);
+    CHECK(kernel_echo_round_trip(k, data) == data);
+}
