@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include <tcpx/device/tun.hpp>
 #include <tcpx/stack.hpp>
 #include <tcpx/wait.hpp>
 #include <tcpx/wakeup.hpp>
