@@ -50,6 +50,19 @@ struct tcpx_echo_server {
     }
 };
 
+/// A kernel client connected to a tcpx listener, and tcpx's end of the connection.
+struct kernel_to_tcpx {
+    tcpx::blocking::listener l;
+    kernel_socket k;
+    tcpx::blocking::stream s;
+
+    kernel_to_tcpx(tcpx_on_tun& t, std::uint16_t port) : l{t.rt.listen(port, 4)}
+    {
+        REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, port, k) == 0);
+        s = l.accept();
+    }
+};
+
 /// Sends `data` on a kernel socket while reading the echo back on another thread.
 std::vector<std::uint8_t> kernel_echo_round_trip(const kernel_socket& k, const std::vector<std::uint8_t>& data)
 {
@@ -110,10 +123,9 @@ TEST_CASE("tcpx_client_echoes_tens_of_mib_through_kernel_server_byte_exact")
 TEST_CASE("established_both_directions_at_once_arrive_byte_exact")
 {
     tcpx_on_tun t;
-    auto l = t.rt.listen(9, 4);
-    kernel_socket k;
-    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 9, k) == 0);
-    auto s = l.accept();
+    kernel_to_tcpx c{t, 9};
+    kernel_socket& k = c.k;
+    tcpx::blocking::stream& s = c.s;
     const auto to_tcpx = interop::random_bytes(std::size_t{16} << 20, 21);
     const auto to_kernel = interop::random_bytes(std::size_t{16} << 20, 22);
     std::vector<std::uint8_t> got_by_kernel, got_by_tcpx;
@@ -138,10 +150,9 @@ TEST_CASE("established_kernel_half_closes_first_tcpx_still_sends_then_closes")
 {
     // RFC 9293 §3.6: after the kernel's FIN, tcpx (CLOSE-WAIT) may still send.
     tcpx_on_tun t;
-    auto l = t.rt.listen(10, 4);
-    kernel_socket k;
-    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 10, k) == 0);
-    auto s = l.accept();
+    kernel_to_tcpx c{t, 10};
+    kernel_socket& k = c.k;
+    tcpx::blocking::stream& s = c.s;
     const std::string hello = "request, then FIN";
     CHECK(k.write_all({reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()}));
     k.shutdown_write();
@@ -162,10 +173,9 @@ TEST_CASE("established_kernel_half_closes_first_tcpx_still_sends_then_closes")
 TEST_CASE("established_tcpx_half_closes_first_kernel_still_sends_then_closes")
 {
     tcpx_on_tun t;
-    auto l = t.rt.listen(11, 4);
-    kernel_socket k;
-    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 11, k) == 0);
-    auto s = l.accept();
+    kernel_to_tcpx c{t, 11};
+    kernel_socket& k = c.k;
+    tcpx::blocking::stream& s = c.s;
     const auto request = interop::random_bytes(std::size_t{1} << 20, 41);
     std::error_code ec;
     std::vector<std::uint8_t> seen;
@@ -187,10 +197,9 @@ TEST_CASE("established_tcpx_half_closes_first_kernel_still_sends_then_closes")
 TEST_CASE("established_kernel_closes_first_tcpx_reads_eof_and_closes")
 {
     tcpx_on_tun t;
-    auto l = t.rt.listen(12, 4);
-    kernel_socket k;
-    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 12, k) == 0);
-    auto s = l.accept();
+    kernel_to_tcpx c{t, 12};
+    kernel_socket& k = c.k;
+    tcpx::blocking::stream& s = c.s;
     ::close(k.fd());
     k = kernel_socket{};
     std::uint8_t buf[16];
@@ -220,10 +229,9 @@ TEST_CASE("closed_kernel_port_tcpx_connect_is_refused")
 TEST_CASE("established_tcpx_abort_kernel_sees_connection_reset")
 {
     tcpx_on_tun t;
-    auto l = t.rt.listen(13, 4);
-    kernel_socket k;
-    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 13, k) == 0);
-    auto s = l.accept();
+    kernel_to_tcpx c{t, 13};
+    kernel_socket& k = c.k;
+    tcpx::blocking::stream& s = c.s;
     CHECK(!s.abort());
     int error = 0;
     const auto got = k.read_to_end(&error);
@@ -234,10 +242,9 @@ TEST_CASE("established_tcpx_abort_kernel_sees_connection_reset")
 TEST_CASE("established_kernel_abort_tcpx_sees_connection_reset")
 {
     tcpx_on_tun t;
-    auto l = t.rt.listen(14, 4);
-    kernel_socket k;
-    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 14, k) == 0);
-    auto s = l.accept();
+    kernel_to_tcpx c{t, 14};
+    kernel_socket& k = c.k;
+    tcpx::blocking::stream& s = c.s;
     const linger hard{1, 0};  // SO_LINGER 0: close(2) sends RST
     ::setsockopt(k.fd(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
     k = kernel_socket{};

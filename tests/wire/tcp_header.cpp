@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include "support/hex.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <initializer_list>
@@ -22,22 +24,7 @@ namespace {
 
 using bytes = std::vector<std::uint8_t>;
 
-// "9c 40 00 50" -> {0x9c, 0x40, 0x00, 0x50}; spaces are ignored, so vectors read like a hex dump.
-bytes from_hex(std::string_view text)
-{
-    bytes out;
-    int high = -1;
-    for (const char c : text) {
-        int v = -1;
-        if (c >= '0' && c <= '9') v = c - '0';
-        else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-        if (v < 0) continue;
-        if (high < 0) { high = v; continue; }
-        out.push_back(static_cast<std::uint8_t>(high * 16 + v));
-        high = -1;
-    }
-    return out;
-}
+using tcpx_test::from_hex;
 
 bytes concat(bytes a, const bytes& b)
 {

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "support/hex.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -21,24 +23,7 @@ namespace {
 
 using bytes = std::vector<std::uint8_t>;
 
-// "02 04 05 b4" -> {0x02, 0x04, 0x05, 0xb4}; spaces are ignored, so vectors read like a hex dump.
-bytes from_hex(std::string_view text)
-{
-    bytes out;
-    int high = -1;
-    for (char c : text) {
-        int v = -1;
-        if (c >= '0' && c <= '9') v = c - '0';
-        else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-        if (v < 0) continue;
-        if (high < 0) { high = v; continue; }
-        out.push_back(static_cast<std::uint8_t>(high * 16 + v));
-        high = -1;
-    }
-    REQUIRE(high < 0);
-    return out;
-}
+using tcpx_test::from_hex;
 
 std::string to_hex(const bytes& b)
 {

@@ -11,6 +11,8 @@
 
 #include <doctest/doctest.h>
 
+#include "support/hex.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <ostream>  // doctest prints a failed std::error_code comparison through it
@@ -26,22 +28,7 @@ namespace {
 
 using bytes = std::vector<std::uint8_t>;
 
-// "45 00 00 3c" -> {0x45, 0x00, 0x00, 0x3c}; spaces are ignored, so vectors read like a hex dump.
-bytes from_hex(std::string_view text)
-{
-    bytes out;
-    int high = -1;
-    for (const char c : text) {
-        int v = -1;
-        if (c >= '0' && c <= '9') v = c - '0';
-        else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-        if (v < 0) continue;
-        if (high < 0) { high = v; continue; }
-        out.push_back(static_cast<std::uint8_t>(high * 16 + v));
-        high = -1;
-    }
-    return out;
-}
+using tcpx_test::from_hex;
 
 // RFC 1071 §4.1, as plainly as it can be written: add big-endian 16-bit words (an odd
 // last byte padded with zero), fold the carries back in, complement. 0 means correct.
