@@ -117,6 +117,11 @@ public:
     const tcp::chunk_pool& pool() const noexcept { return pool_; }
     /// Connections in the table, in every state (TIME-WAIT and unaccepted included).
     std::size_t connection_count() const noexcept { return table_.size(); }
+    /// Heap bytes the stack holds for its connections, not counting data (pool()): the
+    /// control blocks, the 4-tuple table (its nodes counted with one allocator header
+    /// each), the timers, and the free and dirty lists. Grows with the most connections
+    /// there ever were at once; never shrinks.
+    std::size_t table_memory_bytes() const noexcept;
 
 private:
     static constexpr std::uint32_t none = UINT32_MAX;

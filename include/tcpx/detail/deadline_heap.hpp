@@ -115,6 +115,11 @@ public:
 
     /// Ids below this can be set without allocating.
     std::size_t capacity() const noexcept { return pos_.size(); }
+    /// Heap memory held, in bytes.
+    std::size_t memory_bytes() const noexcept
+    {
+        return heap_.capacity() * sizeof(entry) + pos_.capacity() * sizeof(id_type);
+    }
 
     /// Removes every entry; keeps the memory.
     void clear() noexcept

@@ -31,6 +31,17 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
 // ---- table ----
 
 template <device Device, clock Clock, congestion_control CC>
+std::size_t stack<Device, Clock, CC>::table_memory_bytes() const noexcept
+{
+    // An unordered_map node holds the value and a next pointer (libstdc++ caches no
+    // hash for integer keys); malloc adds a 16-byte header and rounds to 16.
+    constexpr std::size_t node = (sizeof(void*) + sizeof(std::pair<const std::uint64_t, std::uint32_t>) + 16 + 15) / 16 * 16;
+    return slots_.capacity() * sizeof(slot) + free_slots_.capacity() * sizeof(std::uint32_t) +
+           table_.bucket_count() * sizeof(void*) + table_.size() * node + timers_.memory_bytes() +
+           dirty_.capacity() * sizeof(std::uint32_t) + listeners_.capacity() * sizeof(listener_slot);
+}
+
+template <device Device, clock Clock, congestion_control CC>
 std::uint32_t stack<Device, Clock, CC>::allocate_slot()
 {
     std::uint32_t index;
