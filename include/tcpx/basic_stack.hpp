@@ -17,7 +17,6 @@
 #include <optional>
 #include <span>
 #include <system_error>
-#include <unordered_map>
 #include <vector>
 
 #include <tcpx/cc/reno.hpp>
@@ -25,6 +24,8 @@
 #include <tcpx/config.hpp>
 #include <tcpx/counters.hpp>
 #include <tcpx/detail/deadline_heap.hpp>
+#include <tcpx/detail/flat_table.hpp>
+#include <tcpx/detail/stable_vector.hpp>
 #include <tcpx/error.hpp>
 #include <tcpx/socket.hpp>
 #include <tcpx/tcp/chunk_pool.hpp>
@@ -189,11 +190,11 @@ private:
     config cfg_;
     tcp::chunk_pool pool_;
     tcp::isn_generator isn_;
-    std::vector<slot> slots_;
+    detail::stable_vector<slot> slots_;       ///< control blocks; grows in chunks, never moves
     std::vector<std::uint32_t> free_slots_;
-    std::unordered_map<std::uint64_t, std::uint32_t> table_;  ///< 4-tuple -> slot (O(1))
+    detail::flat_table table_;                ///< 4-tuple -> slot (O(1), keyed hash)
     std::vector<listener_slot> listeners_;
-    std::unordered_map<std::uint16_t, std::uint32_t> listening_;  ///< port -> listener
+    detail::flat_table listening_;            ///< port -> listener
     detail::deadline_heap timers_;
     std::vector<std::uint32_t> dirty_;
     std::size_t half_open_ = 0;

@@ -24,6 +24,8 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
     const auto span = static_cast<std::uint32_t>(cfg_.ephemeral_port_last - cfg_.ephemeral_port_first) + 1;
     next_ephemeral_ = static_cast<std::uint16_t>(
         cfg_.ephemeral_port_first + isn_.next(cfg_.address.value, 0, 0, 0, instant{}).value() % span);
+    // The table's hash key: unpredictable off-host, as the ISNs are (flat_table.hpp).
+    table_ = detail::flat_table{isn_.next(cfg_.address.value, 1, 2, 3, instant{}).value() * 0x100000001ull};
     icmp_tokens_ = cfg_.icmp_errors_per_second;  // a full bucket: the first burst is answered
     icmp_tokens_at_ = clock_.now();
 }
@@ -33,12 +35,9 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
 template <device Device, clock Clock, congestion_control CC>
 std::size_t stack<Device, Clock, CC>::table_memory_bytes() const noexcept
 {
-    // An unordered_map node holds the value and a next pointer (libstdc++ caches no
-    // hash for integer keys); malloc adds a 16-byte header and rounds to 16.
-    constexpr std::size_t node = (sizeof(void*) + sizeof(std::pair<const std::uint64_t, std::uint32_t>) + 16 + 15) / 16 * 16;
-    return slots_.capacity() * sizeof(slot) + free_slots_.capacity() * sizeof(std::uint32_t) +
-           table_.bucket_count() * sizeof(void*) + table_.size() * node + timers_.memory_bytes() +
-           dirty_.capacity() * sizeof(std::uint32_t) + listeners_.capacity() * sizeof(listener_slot);
+    return slots_.memory_bytes() + free_slots_.capacity() * sizeof(std::uint32_t) + table_.memory_bytes() +
+           timers_.memory_bytes() + dirty_.capacity() * sizeof(std::uint32_t) +
+           listeners_.capacity() * sizeof(listener_slot) + listening_.memory_bytes();
 }
 
 template <device Device, clock Clock, congestion_control CC>
@@ -122,7 +121,7 @@ tcpx::listener stack<Device, Clock, CC>::listen(std::uint16_t port, std::size_t 
     l.backlog = std::min(backlog, cfg_.max_listen_backlog);
     l.queued = 0;
     l.head = l.tail = none;
-    listening_.emplace(port, index);
+    listening_.insert(port, index);
     return tcpx::listener{index, l.generation};
 }
 
@@ -217,7 +216,7 @@ tcpx::socket stack<Device, Clock, CC>::connect(wire::ipv4_address remote, std::u
     auto ctx = context_at(now);
     s.conn.open_active(id, isn_.next(id.local_address.value, id.local_port, id.remote_address.value, id.remote_port, now), ctx);
     s.user_owned = true;
-    table_.emplace(key_of(id), index);
+    table_.insert(key_of(id), index);
     ++counters_.connections_opened;
     mark_dirty(index);
     return tcpx::socket{index, s.generation};

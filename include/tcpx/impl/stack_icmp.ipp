@@ -38,9 +38,9 @@ void stack<Device, Clock, CC>::on_icmp(const wire::ipv4_view& ip, instant now)
     if (!quote || quote->protocol != static_cast<std::uint8_t>(wire::ip_protocol::tcp) ||
         quote->source != cfg_.address)
         return drop(drop_reason::icmp_unmatched);
-    const auto found = table_.find(key_of(quote->destination, quote->destination_port, quote->source_port));
-    if (found == table_.end()) return drop(drop_reason::icmp_unmatched);
-    const std::uint32_t index = found->second;
+    const std::uint32_t* found = table_.find(key_of(quote->destination, quote->destination_port, quote->source_port));
+    if (found == nullptr) return drop(drop_reason::icmp_unmatched);
+    const std::uint32_t index = *found;
     slot& s = slots_[index];
     const tcp::state before = s.conn.state();
     // RFC 5927 §4.1: the connection checks that the quoted sequence number is in flight.

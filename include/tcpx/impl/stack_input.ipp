@@ -62,20 +62,21 @@ void stack<Device, Clock, CC>::on_packet(std::span<const std::uint8_t> packet, i
 template <device Device, clock Clock, congestion_control CC>
 void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& seg, instant now)
 {
-    const auto found = table_.find(key_of(ip.source(), seg.header.source_port, seg.header.destination_port));
-    const auto listening = listening_.find(seg.header.destination_port);
-    if (found != table_.end()) {
-        const std::uint32_t index = found->second;
+    if (const std::uint32_t* found = table_.find(key_of(ip.source(), seg.header.source_port, seg.header.destination_port))) {
+        const std::uint32_t index = *found;
         slot& s = slots_[index];
         // RFC 9293 §3.10.7.4 and RFC 6191 (RFC 1122 §4.2.2.13): a new SYN for a 4-tuple in
         // TIME-WAIT may reopen it when its sequence number is beyond the old connection's.
         if (s.conn.state() == tcp::state::time_wait && seg.has(tcp::tcp_flags::syn) &&
             !seg.has(tcp::tcp_flags::ack) && !seg.has(tcp::tcp_flags::rst) &&
-            seq_gt(seg.seq(), s.conn.rcv().nxt) && listening != listening_.end()) {
-            const seq32 old_highest = s.conn.snd().max;
-            reclaim(index);
-            ++counters_.time_wait_reopened;
-            return on_listen(ip, seg, listening->second, now, old_highest);
+            seq_gt(seg.seq(), s.conn.rcv().nxt)) {
+            if (const std::uint32_t* listening = listening_.find(seg.header.destination_port)) {
+                const std::uint32_t l = *listening;
+                const seq32 old_highest = s.conn.snd().max;
+                reclaim(index);
+                ++counters_.time_wait_reopened;
+                return on_listen(ip, seg, l, now, old_highest);
+            }
         }
         const tcp::state before = s.conn.state();
         auto ctx = context_at(now);
@@ -87,7 +88,8 @@ void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& s
         if (slots_[index].in_use && slots_[index].conn.ack_due()) flush(index, now);
         return;
     }
-    if (listening != listening_.end()) return on_listen(ip, seg, listening->second, now);
+    if (const std::uint32_t* listening = listening_.find(seg.header.destination_port))
+        return on_listen(ip, seg, *listening, now);
     // RFC 9293 §3.10.7.1: no connection and no listener: reset, unless it is a reset.
     if (!seg.has(tcp::tcp_flags::rst)) {
         ++counters_.no_listener_resets;
@@ -129,7 +131,7 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
     s.listener = l;
     s.half_open = true;
     ++half_open_;
-    table_.emplace(key_of(id), index);
+    table_.insert(key_of(id), index);
     mark_dirty(index);
 }
 
