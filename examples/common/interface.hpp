@@ -33,7 +33,8 @@ inline constexpr const char* interface_usage =
     "  --loss P           drop a fraction P of packets, each direction (tcpx's impairment, not netem)\n"
     "  --delay MS         add MS milliseconds of one-way delay, each direction\n"
     "  --reorder P        hold back a fraction P of packets so later ones overtake them\n"
-    "  --seed N           seed of the impairments (default 1)\n";
+    "  --seed N           seed of the impairments (default 1)\n"
+    "  --no-offload       plain packets only: no virtio-net headers, checksum or segmentation offload\n";
 
 struct interface_options {
     std::string tun = "tcpx0";
@@ -44,6 +45,7 @@ struct interface_options {
     double delay_ms = 0;
     double reorder = 0;
     std::uint64_t seed = 1;
+    bool offload = true;
 };
 
 [[noreturn]] inline void die(const char* program, const std::string& why, int status = 2)
@@ -82,6 +84,7 @@ bool parse_interface_flag(const char* program, std::string_view flag, Value&& va
     else if (flag == "--delay") o.delay_ms = number(program, value(), 0, 10000);
     else if (flag == "--reorder") o.reorder = number(program, value(), 0, 0.9);
     else if (flag == "--seed") o.seed = static_cast<std::uint64_t>(number(program, value(), 0, 1e18));
+    else if (flag == "--no-offload") o.offload = false;
     else return false;
     return true;
 }
@@ -109,7 +112,7 @@ inline tcpx::devices::tun open_interface(const char* program, const interface_op
         die(program, "--addr " + o.addr.to_string() + " must lie inside --host " + o.host.address.to_string() + "/" +
                          std::to_string(o.host.prefix) + " and differ from it (prefix at most /30)");
     std::error_code ec;
-    tcpx::devices::tun dev{{.name = o.tun, .mtu = o.mtu, .host = o.host}, ec};
+    tcpx::devices::tun dev{{.name = o.tun, .mtu = o.mtu, .host = o.host, .offload = o.offload}, ec};
     if (ec) die(program, "cannot open TUN interface " + o.tun + ": " + ec.message(), 1);
     return dev;
 }

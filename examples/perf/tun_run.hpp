@@ -177,14 +177,13 @@ struct tun_flow {
     std::error_code error;
 };
 
-/// Runs the roles over `dev`; returns the process's exit status.
-template <class CC>
-int run_tun(const tun_options& o)
+/// Runs the roles over `dev` (the TUN device itself, or a decorator around it);
+/// returns the process's exit status.
+template <class CC, class Device>
+int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
 {
     using namespace tcpx;
-    devices::tun tun_dev = example::open_interface("tcpx-perf", o.net);
-    using perf_device = devices::impaired<devices::tun&>;
-    perf_device dev{example::impairments(o.net), tun_dev};
+    using perf_device = Device;
     config cfg;
     cfg.address = o.net.addr;
     cfg.send_buffer = cfg.receive_buffer = std::size_t{4} << 20;  // a window for 10 Gbit/s at 3 ms
@@ -364,6 +363,17 @@ int run_tun(const tun_options& o)
         wait_until(std::min(st.next_deadline(), linger), st.clock().now(), tun_dev.native_handle());
     }
     return status;
+}
+
+/// Opens the interface and runs: on the TUN device itself when the path is not
+/// impaired (so its offloads reach the stack), through devices::impaired otherwise.
+template <class CC>
+int run_tun(const tun_options& o)
+{
+    tcpx::devices::tun tun_dev = example::open_interface("tcpx-perf", o.net);
+    if (o.net.loss == 0 && o.net.delay_ms == 0 && o.net.reorder == 0) return run_tun_on<CC>(o, tun_dev, tun_dev);
+    tcpx::devices::impaired<tcpx::devices::tun&> dev{example::impairments(o.net), tun_dev};
+    return run_tun_on<CC>(o, tun_dev, dev);
 }
 
 }  // namespace perf

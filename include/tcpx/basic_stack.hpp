@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <system_error>
@@ -149,8 +150,9 @@ private:
     };
 
     // input (impl/stack_input.ipp)
-    void on_packet(std::span<const std::uint8_t> packet, instant now);
+    void on_packet(std::span<const std::uint8_t> packet, instant now, packet_info info = {});
     void on_tcp(const wire::ipv4_view& ip, tcp::segment& seg, instant now);
+    void send_packet(std::size_t length, instant now, const transmit_offload& offload);
     /// `iss_after`: when reopening from TIME-WAIT, the old incarnation's highest
     /// sequence number, which the new ISS must exceed (RFC 6191 §2).
     void on_listen(const wire::ipv4_view& ip, const tcp::segment& seg, std::uint32_t l, instant now,
@@ -183,7 +185,9 @@ private:
     void enqueue_accepted(std::uint32_t index, instant now);
     slot* find(tcpx::socket s) noexcept;
     const slot* find(tcpx::socket s) const noexcept;
-    tcp::context context_at(instant now) noexcept { return tcp::context{pool_, cfg_, now}; }
+    tcp::context context_at(instant now) noexcept { return tcp::context{pool_, cfg_, now, burst_}; }
+    /// The largest packet flush() may need room for: the MTU, or a TSO segment.
+    std::size_t largest_packet() const noexcept { return burst_ != 0 ? burst_ + 80u : device_.mtu(); }
 
     [[no_unique_address]] Device device_;
     [[no_unique_address]] Clock clock_;
@@ -199,6 +203,9 @@ private:
     std::vector<std::uint32_t> dirty_;
     std::size_t half_open_ = 0;
     std::uint16_t next_ephemeral_ = 0;
+    device_offloads offloads_{};  ///< what an offload_device does for us (none otherwise)
+    std::uint32_t burst_ = 0;     ///< the most payload per emitted segment with TSO; 0: the MSS
+    instant last_poll_{};        ///< the time the last poll() read; stamps send() and receive()
     double icmp_tokens_ = 0;     ///< RFC 1812 §4.3.2.8 bucket (starts full: see the constructor)
     instant icmp_tokens_at_{};
     stack_counters counters_;

@@ -109,6 +109,39 @@ concept pollable_device = device<D> && requires(const D& cd) {
 };
 
 // --------------------------------------------------------------------------------
+// offload_device — a device whose other side checksums and cuts segments (an optional
+// refinement; Linux TUN with IFF_VNET_HDR is one).
+//
+// | Expression          | Type              | Semantics                                   |
+// |---------------------|-------------------|---------------------------------------------|
+// | cd.offloads()       | device_offloads   | what the device does for the stack          |
+// | d.transmit(n, t, o) | void              | as d.transmit(n, t); o: transmit_offload    |
+// |                     |                   | says how to finish the packet               |
+//
+// And on receive, such a device may call f(packet, info) with a packet_info instead of
+// f(packet): info.checksum_valid says the transport checksum was verified (or, for a
+// packet that never left the host, need not be). The stack accepts both forms.
+struct device_offloads {
+    bool checksum = false;             ///< transmit: the device fills in TCP checksums
+    std::size_t max_segment_bytes = 0; ///< transmit: the largest IPv4 packet it cuts into MSS-sized ones; 0: none
+};
+struct transmit_offload {
+    std::uint16_t segment_size = 0;    ///< cut the payload into pieces of this size; 0: send as it is
+    std::uint16_t checksum_start = 0;  ///< checksum_partial: the offset the TCP header starts at
+    std::uint16_t checksum_offset = 0; ///< ... and of the checksum field within it
+    bool checksum_partial = false;     ///< the checksum field holds only the pseudo-header sum
+};
+struct packet_info {
+    bool checksum_valid = false;
+};
+
+template <class D>
+concept offload_device = device<D> && requires(D& d, const D& cd, std::size_t n, instant t, transmit_offload o) {
+    { cd.offloads() } -> std::same_as<device_offloads>;
+    { d.transmit(n, t, o) } -> std::same_as<void>;
+};
+
+// --------------------------------------------------------------------------------
 // congestion_control — how much may be in flight, per RFC 5681-style events.
 //
 // |  Expression               | Type         | Semantics                               |

@@ -301,3 +301,63 @@ TEST_CASE("large_mtu_65000_transfers_byte_exact_both_ways")
     REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 17, k) == 0);
     CHECK(kernel_echo_round_trip(k, data) == data);
 }
+
+TEST_CASE("offload_large_segments_and_partial_checksums_both_ways_byte_exact")
+{
+    // IFF_VNET_HDR + TUNSETOFFLOAD: the kernel hands tcpx 64 KiB segments with checksums
+    // left partial, and tcpx sends it segments of many MSS for the kernel to cut (TSO),
+    // leaving the TCP checksum to it. Both directions at once, every byte checked.
+    interop::tcpx_on_tun_direct t{true};
+    auto l = t.rt.listen(18, 4);
+    kernel_socket k;
+    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 18, k) == 0);
+    auto s = l.accept();
+    const auto to_tcpx = interop::random_bytes(std::size_t{24} << 20, 81);
+    const auto to_kernel = interop::random_bytes(std::size_t{24} << 20, 82);
+    std::vector<std::uint8_t> got_by_kernel, got_by_tcpx;
+    std::error_code read_ec, write_ec;
+    std::thread kernel_writer{[&] {
+        CHECK(k.write_all(to_tcpx));
+        k.shutdown_write();
+    }};
+    std::thread kernel_reader{[&] { got_by_kernel = k.read_to_end(); }};
+    std::thread tcpx_reader{[&] { got_by_tcpx = interop::read_to_end(s, read_ec); }};
+    CHECK(s.write(to_kernel, write_ec) == to_kernel.size());
+    s.shutdown();
+    kernel_writer.join();
+    kernel_reader.join();
+    tcpx_reader.join();
+    CHECK(got_by_tcpx == to_tcpx);
+    CHECK(got_by_kernel == to_kernel);
+    const auto c = t.rt.with_stack([](auto& st) { return st.device().counters(); });
+    CHECK(c.large_received > 0);  // the kernel used receive offload
+    CHECK(c.large_sent > 0);      // and took our large segments
+    CHECK(t.rt.with_stack([](auto& st) { return st.counters().dropped(tcpx::drop_reason::tcp_bad_checksum); }) == 0);
+}
+
+TEST_CASE("offload_off_plain_packets_only_transfer_byte_exact")
+{
+    interop::tcpx_on_tun_direct t{false};
+    auto l = t.rt.listen(19, 4);
+    kernel_socket k;
+    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 19, k) == 0);
+    auto s = l.accept();
+    const auto data = interop::random_bytes(std::size_t{8} << 20, 91);
+    std::vector<std::uint8_t> echoed;
+    std::thread kernel_writer{[&] {
+        CHECK(k.write_all(data));
+        k.shutdown_write();
+    }};
+    std::error_code ec;
+    const auto got = interop::read_to_end(s, ec);
+    kernel_writer.join();
+    CHECK(got == data);
+    std::thread kernel_reader{[&] { echoed = k.read_to_end(); }};
+    CHECK(s.write(got, ec) == got.size());
+    s.close();
+    kernel_reader.join();
+    CHECK(echoed == data);
+    const auto c = t.rt.with_stack([](auto& st) { return st.device().counters(); });
+    CHECK(c.large_received == 0);
+    CHECK(c.large_sent == 0);
+}

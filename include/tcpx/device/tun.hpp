@@ -26,7 +26,16 @@
 // /dev/net/tun), device_permission_denied (root or CAP_NET_ADMIN needed),
 // interface_in_use, bad_address; anything else is the system's errno.
 //
-// Memory: two buffers of the largest packet (mtu), allocated once.
+// Offloads (on by default, tun_config::offload): with IFF_VNET_HDR every packet
+// carries a virtio-net header, and TUNSETOFFLOAD tells the kernel it may hand us
+// segments of up to 64 KiB whose checksum it has not computed (it never left the host)
+// — one read for what would be 44 packets at MTU 1500. The stack, seeing
+// tcpx::offload_device, sends such segments too (TSO) and leaves the TCP checksum to
+// the kernel. A visitor that cannot take a packet_info (a decorator such as impaired<>
+// or pcap<>) gets every checksum completed by the device instead, so it sees ordinary
+// packets; a decorator does not pass transmit offloads through either.
+//
+// Memory: two buffers of the largest packet (mtu, or 64 KiB with offloads), allocated once.
 // Threads: one thread uses a tun at a time (the stack's).
 #pragma once
 
@@ -41,6 +50,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include <fcntl.h>
@@ -54,9 +64,27 @@
 #include <tcpx/concepts.hpp>
 #include <tcpx/error.hpp>
 #include <tcpx/time.hpp>
+#include <tcpx/wire/checksum.hpp>
 #include <tcpx/wire/ipv4.hpp>
 
 namespace tcpx::devices {
+
+namespace detail {
+/// The virtio-net header (virtio spec §5.1.6, Linux's struct virtio_net_hdr, whose
+/// header does not compile as C++), in host byte order as TUN uses it by default.
+struct virtio_net_hdr {
+    std::uint8_t flags;
+    std::uint8_t gso_type;
+    std::uint16_t hdr_len;      ///< IP + TCP header bytes repeated in every cut segment
+    std::uint16_t gso_size;     ///< payload bytes per cut segment
+    std::uint16_t csum_start;   ///< where the checksum's sum starts
+    std::uint16_t csum_offset;  ///< where, from csum_start, it is stored
+};
+static_assert(sizeof(detail::virtio_net_hdr) == 10);
+inline constexpr std::uint8_t vnet_needs_csum = 1;   // detail::vnet_needs_csum
+inline constexpr std::uint8_t vnet_data_valid = 2;   // detail::vnet_data_valid
+inline constexpr std::uint8_t vnet_gso_tcpv4 = 1;    // detail::vnet_gso_tcpv4
+}  // namespace detail
 
 /// An address with its prefix length, "10.0.0.2/24": the kernel's side of the interface.
 struct interface_address {
@@ -103,6 +131,9 @@ struct tun_config {
     /// Packets the kernel may queue toward us before it drops (txqueuelen; 0: leave).
     /// Linux's default of 500 drops bursts a fast sender makes at a large window.
     unsigned queue_length = 4096;
+    /// Checksum and segmentation offload through virtio-net headers (IFF_VNET_HDR,
+    /// TUNSETOFFLOAD), where the kernel offers them; false: plain packets only.
+    bool offload = true;
 };
 
 struct tun_counters {
@@ -113,6 +144,9 @@ struct tun_counters {
     std::uint64_t read_calls = 0;        ///< read(2) calls, the EAGAIN that ends a batch included
     std::uint64_t write_errors = 0;      ///< packets write(2) did not take (counted, dropped)
     std::uint64_t read_errors = 0;       ///< read(2) failures other than EAGAIN
+    std::uint64_t large_received = 0;    ///< packets above the MTU the kernel handed over (receive offload)
+    std::uint64_t large_sent = 0;        ///< packets above the MTU the kernel cut for us (TSO)
+    std::uint64_t checksums_completed = 0;  ///< partial checksums the device finished for a plain visitor
 };
 
 class tun {
@@ -125,7 +159,7 @@ public:
         if (ec) close_fd();
     }
     tun(tun&& other) noexcept
-        : fd_{std::exchange(other.fd_, -1)}, mtu_{other.mtu_}, name_{std::move(other.name_)},
+        : fd_{std::exchange(other.fd_, -1)}, vnet_{other.vnet_}, mtu_{other.mtu_}, name_{std::move(other.name_)},
           rx_{std::move(other.rx_)}, tx_{std::move(other.tx_)}, counters_{other.counters_}
     {
     }
@@ -142,31 +176,83 @@ public:
         std::size_t delivered = 0;
         while (delivered < n && fd_ >= 0) {
             ++counters_.read_calls;
-            const ssize_t got = ::read(fd_, rx_.get(), mtu_);
+            const ssize_t got = ::read(fd_, rx_.get(), rx_size());
             if (got < 0) {
                 if (errno == EINTR) continue;
                 if (errno != EAGAIN) ++counters_.read_errors;
                 break;
             }
+            std::span<std::uint8_t> packet{rx_.get(), static_cast<std::size_t>(got)};
+            packet_info info;
+            if (vnet_) {
+                if (packet.size() < sizeof(detail::virtio_net_hdr)) continue;  // cannot happen; never trust it
+                detail::virtio_net_hdr h;
+                std::memcpy(&h, packet.data(), sizeof h);
+                packet = packet.subspan(sizeof h);
+                if (packet.size() > mtu_) ++counters_.large_received;
+                if (h.flags & detail::vnet_needs_csum) {
+                    // The kernel left the transport checksum to the receiver: the packet
+                    // never left this host, so there is nothing to verify — only, for a
+                    // visitor that will verify, a sum to complete.
+                    info.checksum_valid = true;
+                    if constexpr (!std::is_invocable_v<F&, std::span<const std::uint8_t>, packet_info>)
+                        complete_checksum(packet, h.csum_start, h.csum_offset);
+                } else if (h.flags & detail::vnet_data_valid) {
+                    info.checksum_valid = true;
+                }
+            }
             ++counters_.packets_received;
-            counters_.bytes_received += static_cast<std::uint64_t>(got);
+            counters_.bytes_received += packet.size();
             ++delivered;
-            f(std::span<const std::uint8_t>{rx_.get(), static_cast<std::size_t>(got)});
+            if constexpr (std::is_invocable_v<F&, std::span<const std::uint8_t>, packet_info>)
+                f(std::span<const std::uint8_t>{packet}, info);
+            else
+                f(std::span<const std::uint8_t>{packet});
         }
         return delivered;
     }
 
     std::span<std::uint8_t> transmit_buffer(std::size_t n) noexcept
     {
-        if (n > mtu_ || fd_ < 0) return {};
-        return {tx_.get(), n};
+        if (n > max_packet() || fd_ < 0) return {};
+        return {tx_.get() + header_size(), n};
     }
 
-    void transmit(std::size_t n, instant)
+    void transmit(std::size_t n, instant t) { transmit(n, t, transmit_offload{}); }
+
+    // ---- tcpx::offload_device ----
+    device_offloads offloads() const noexcept
     {
+        if (!vnet_) return {};
+        return {.checksum = true, .max_segment_bytes = 65535};
+    }
+
+    /// Sends the last transmit_buffer's first n bytes, finished by the kernel as `o` says.
+    void transmit(std::size_t n, instant, const transmit_offload& o)
+    {
+        if (vnet_) {
+            detail::virtio_net_hdr h{};
+            if (o.checksum_partial) {
+                h.flags = detail::vnet_needs_csum;
+                h.csum_start = o.checksum_start;
+                h.csum_offset = o.checksum_offset;
+            }
+            if (o.segment_size != 0) {
+                // TSO: the kernel cuts the payload into segment_size pieces behind copies
+                // of the headers (hdr_len: IPv4 + TCP header, data offset from the packet).
+                const std::uint8_t* p = tx_.get() + sizeof h;
+                const std::size_t ip_len = std::size_t{p[0] & 0x0fu} * 4;
+                h.gso_type = detail::vnet_gso_tcpv4;
+                h.gso_size = o.segment_size;
+                h.hdr_len = static_cast<std::uint16_t>(ip_len + static_cast<std::size_t>(p[ip_len + 12] >> 4) * 4);
+                ++counters_.large_sent;
+            }
+            std::memcpy(tx_.get(), &h, sizeof h);
+        }
+        const std::size_t total = header_size() + n;
         for (;;) {
-            const ssize_t put = ::write(fd_, tx_.get(), n);
-            if (put == static_cast<ssize_t>(n)) break;
+            const ssize_t put = ::write(fd_, tx_.get(), total);
+            if (put == static_cast<ssize_t>(total)) break;
             if (put < 0 && errno == EINTR) continue;
             ++counters_.write_errors;  // EAGAIN (queue full) or the interface went down: a lost packet
             return;
@@ -196,6 +282,7 @@ private:
         ifreq ifr{};
         ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
         std::memcpy(ifr.ifr_name, cfg.name.data(), cfg.name.size());
+        if (cfg.offload) ifr.ifr_flags |= IFF_VNET_HDR;
         if (::ioctl(fd_, TUNSETIFF, &ifr) < 0) {
             // EBUSY: attached by another process; EINVAL: the name is a device of another kind.
             if (errno == EBUSY || errno == EINVAL) return errc::interface_in_use;
@@ -203,10 +290,18 @@ private:
         }
         name_.assign(ifr.ifr_name, ::strnlen(ifr.ifr_name, IFNAMSIZ));
 
+        if (cfg.offload) {
+            // The kernel may now hand us unchecksummed and large TCP segments; if it will
+            // not (an old kernel), the headers stay and carry nothing.
+            int header = sizeof(detail::virtio_net_hdr);
+            vnet_ = ::ioctl(fd_, TUNSETVNETHDRSZ, &header) == 0 &&
+                    ::ioctl(fd_, TUNSETOFFLOAD, static_cast<unsigned long>(TUN_F_CSUM | TUN_F_TSO4)) == 0;
+            if (!vnet_) return errc::device_unavailable;
+        }
         if (auto ec = configure(cfg); ec) return ec;
         if (mtu_ == 0) mtu_ = 1500;
-        rx_ = std::make_unique<std::uint8_t[]>(mtu_);
-        tx_ = std::make_unique<std::uint8_t[]>(mtu_);
+        rx_ = std::make_unique<std::uint8_t[]>(rx_size());
+        tx_ = std::make_unique<std::uint8_t[]>(header_size() + max_packet());
         return {};
     }
 
@@ -256,6 +351,23 @@ private:
         return done({});
     }
 
+    std::size_t header_size() const noexcept { return vnet_ ? sizeof(detail::virtio_net_hdr) : 0; }
+    /// The largest packet either way: 64 KiB with offloads, else the MTU.
+    std::size_t max_packet() const noexcept { return vnet_ ? std::max<std::size_t>(mtu_, 65535) : mtu_; }
+    std::size_t rx_size() const noexcept { return header_size() + max_packet(); }
+
+    /// Finishes a partial checksum (virtio-net NEEDS_CSUM): the one's complement sum
+    /// from `start` to the end, the field at start + offset holding the seed, stored
+    /// complemented into that field.
+    void complete_checksum(std::span<std::uint8_t> packet, std::size_t start, std::size_t offset) noexcept
+    {
+        if (start + offset + 2 > packet.size()) return;  // malformed: leave it to be dropped
+        wire::checksum_accumulator acc;
+        acc.add(packet.subspan(start));
+        boost::endian::store_big_u16(packet.data() + start + offset, acc.finish());
+        ++counters_.checksums_completed;
+    }
+
     static void set_in_addr(sockaddr& sa, std::uint32_t host_order) noexcept
     {
         sockaddr_in in{};
@@ -280,6 +392,7 @@ private:
     }
 
     int fd_ = -1;
+    bool vnet_ = false;  ///< every packet carries a virtio_net_hdr (offloads on)
     std::size_t mtu_ = 0;
     std::string name_;
     std::unique_ptr<std::uint8_t[]> rx_;
@@ -288,5 +401,6 @@ private:
 };
 
 static_assert(tcpx::pollable_device<tun>);
+static_assert(tcpx::offload_device<tun>);
 
 }  // namespace tcpx::devices

@@ -8,8 +8,10 @@ template <device Device, clock Clock, congestion_control CC>
 instant stack<Device, Clock, CC>::poll()
 {
     const instant now = clock_.now();
+    last_poll_ = now;
     const std::size_t received = device_.receive(
-        now, [this, now](std::span<const std::uint8_t> packet) { on_packet(packet, now); },
+        now,
+        [this, now](std::span<const std::uint8_t> packet, packet_info info = {}) { on_packet(packet, now, info); },
         cfg_.max_packets_per_poll);
 
     // Timers: only connections whose deadline has come are touched (deadline heap).
@@ -32,7 +34,7 @@ instant stack<Device, Clock, CC>::poll()
 }
 
 template <device Device, clock Clock, congestion_control CC>
-void stack<Device, Clock, CC>::on_packet(std::span<const std::uint8_t> packet, instant now)
+void stack<Device, Clock, CC>::on_packet(std::span<const std::uint8_t> packet, instant now, packet_info info)
 {
     ++counters_.packets_received;
     // RFC 1122 §3.2.1: check the IPv4 header; a failure is dropped silently, and counted.
@@ -50,7 +52,9 @@ void stack<Device, Clock, CC>::on_packet(std::span<const std::uint8_t> packet, i
     const wire::tcp_view tv{ip.payload()};
     if (const auto ec = tv.check(); ec) return drop(drop_reason_for(static_cast<errc>(ec.value())));
     // RFC 9293 §3.1 / RFC 1122 §4.2.2.7 (MUST): verify the checksum, pseudo-header included.
-    if (!tv.checksum_ok(ip.source(), ip.destination())) return drop(drop_reason::tcp_bad_checksum);
+    // A device with receive offload may have verified it already (packet_info).
+    if (!info.checksum_valid && !tv.checksum_ok(ip.source(), ip.destination()))
+        return drop(drop_reason::tcp_bad_checksum);
     tcp::segment seg;
     if (const auto ec = wire::tcp_header::parse(tv, seg.header); ec) return drop(drop_reason::tcp_bad_option);
     if (seg.header.source_port == 0 || seg.header.destination_port == 0) return drop(drop_reason::tcp_bad_port);

@@ -19,7 +19,7 @@ void stack<Device, Clock, CC>::flush(std::uint32_t index, instant now)
     const std::uint64_t retransmitted = s.conn.stats().retransmitted_segments;
     bool device_refused = false;
     for (;;) {
-        if (device_.transmit_buffer(device_.mtu()).empty()) {
+        if (device_.transmit_buffer(largest_packet()).empty()) {
             device_refused = true;
             break;
         }
@@ -62,19 +62,46 @@ bool stack<Device, Clock, CC>::transmit(std::uint32_t index, const tcp::outgoing
     (void)ip.emit(buffer);
     const auto segment = buffer.subspan(wire::ipv4_header::size, header_length + out.payload_length);
     (void)out.header.emit(segment);
-    // The payload is copied from the send buffer once, its checksum summed on the way.
-    wire::checksum_accumulator payload_sum;
     std::uint8_t* to = segment.data() + header_length;
-    s.conn.for_each_payload_run(pool_, out, [&](std::span<const std::uint8_t> run) {
-        wire::copy_and_add(payload_sum, std::span<std::uint8_t>{to, run.size()}, run);
-        to += run.size();
-    });
-    wire::store_tcp_checksum(segment.first(header_length), payload_sum, ip.source, ip.destination, segment.size());
-    device_.transmit(length, now);
+    transmit_offload offload;
+    if (offloads_.checksum) {
+        // The device finishes the checksum: the payload is only copied, and the field
+        // holds the pseudo-header sum the device starts from (RFC 1071's partial sum,
+        // as Linux's CHECKSUM_PARTIAL). Large segments are cut by the device (TSO).
+        s.conn.for_each_payload_run(pool_, out, [&](std::span<const std::uint8_t> run) {
+            std::memcpy(to, run.data(), run.size());
+            to += run.size();
+        });
+        wire::store_tcp_pseudo_header_sum(segment, ip.source, ip.destination);
+        offload.checksum_partial = true;
+        offload.checksum_start = wire::ipv4_header::size;
+        offload.checksum_offset = 16;  // RFC 9293 §3.1: the checksum field
+        if (out.payload_length > s.conn.snd().mss) offload.segment_size = s.conn.snd().mss;
+    } else {
+        // The payload is copied from the send buffer once, its checksum summed on the way.
+        wire::checksum_accumulator payload_sum;
+        s.conn.for_each_payload_run(pool_, out, [&](std::span<const std::uint8_t> run) {
+            wire::copy_and_add(payload_sum, std::span<std::uint8_t>{to, run.size()}, run);
+            to += run.size();
+        });
+        wire::store_tcp_checksum(segment.first(header_length), payload_sum, ip.source, ip.destination, segment.size());
+    }
+    send_packet(length, now, offload);
     ++counters_.packets_sent;
     ++counters_.segments_sent;
     if (wire::has(out.header.flags, wire::tcp_flags::rst)) ++counters_.resets_sent;
     return true;
+}
+
+// The device's plain transmit, or its offloading one when the packet needs the device
+// to finish it.
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::send_packet(std::size_t length, instant now, const transmit_offload& offload)
+{
+    if constexpr (offload_device<std::remove_reference_t<Device>>) {
+        if (offload.checksum_partial || offload.segment_size != 0) return device_.transmit(length, now, offload);
+    }
+    device_.transmit(length, now);
 }
 
 template <device Device, clock Clock, congestion_control CC>

@@ -50,6 +50,9 @@ struct context {
     chunk_pool& pool;
     const config& cfg;
     instant now;
+    /// The most payload one emitted segment may carry, when the device cuts large
+    /// segments into MSS-sized ones itself (TCP segmentation offload); 0: the MSS.
+    std::uint32_t burst = 0;
 };
 
 /// What the stack should do after a segment was processed.

@@ -146,6 +146,13 @@ void store_tcp_checksum(std::span<std::uint8_t> header, checksum_accumulator pay
                         ipv4_address source, ipv4_address destination,
                         std::size_t segment_length) noexcept;
 
+/// For a device that finishes checksums itself (checksum offload, Linux's
+/// CHECKSUM_PARTIAL): stores the pseudo-header's folded sum, not complemented, into the
+/// checksum field of `segment` (the whole segment; its length goes into the sum). The
+/// device then sums from the TCP header to the end and stores the complement.
+void store_tcp_pseudo_header_sum(std::span<std::uint8_t> segment, ipv4_address source,
+                                 ipv4_address destination) noexcept;
+
 }  // namespace tcpx::wire
 
 #include <tcpx/wire/impl/tcp_header.ipp>

@@ -94,6 +94,24 @@ struct tcpx_on_tun {
     }
 };
 
+/// The stack straight on the TUN device, no decorator: the device's offloads (virtio-net
+/// headers: checksum offload both ways, large segments both ways) reach the stack.
+struct tcpx_on_tun_direct {
+    addresses addr = addresses::next();
+    std::error_code open_error;
+    tcpx::devices::tun tun;
+    tcpx::blocking::runtime<tcpx::devices::tun&> rt;
+
+    explicit tcpx_on_tun_direct(bool offload, std::size_t mtu = 1500)
+        : tun{{.name = addr.name, .mtu = mtu, .host = tcpx::devices::interface_address{addr.kernel_side, 24},
+               .offload = offload},
+              open_error},
+          rt{tun, tcpx_on_tun::with_address({}, addr.tcpx_side)}
+    {
+        REQUIRE_MESSAGE(!open_error, "opening " << addr.name << ": " << open_error.message());
+    }
+};
+
 inline sockaddr_in socket_address(tcpx::wire::ipv4_address a, std::uint16_t port)
 {
     sockaddr_in s{};

@@ -528,7 +528,10 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
         return;
     }
     if (data.size() >= snd_.mss || data.size() >= peer_mss_) ++unacked_segments_;
-    schedule_ack(unacked_segments_ >= 2, ctx);
+    // A coalesced segment (receive offload: the kernel hands over several MSS at once)
+    // stands for two full segments or more: acknowledged at once, as each pair would be.
+    const bool coalesced = data.size() >= 2 * std::size_t{std::max(snd_.mss, peer_mss_)};
+    schedule_ack(unacked_segments_ >= 2 || coalesced, ctx);
 }
 
 // RFC 9293 §3.10.7.4 eighth: the FIN bit, once everything before it has arrived.

@@ -179,14 +179,18 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         const std::uint32_t wnd =
             std::min(snd_.wnd, cwnd > UINT32_MAX - limited_transmit ? UINT32_MAX : cwnd + limited_transmit);
         const std::uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
-        const std::size_t len = std::min<std::size_t>({avail, usable, snd_.mss});
+        // With segmentation offload one emitted segment may carry several MSS; the device
+        // cuts it. Whole MSS only, unless it ends the queued data, so no runt is cut.
+        const std::uint32_t segment_limit = ctx.burst > snd_.mss ? ctx.burst / snd_.mss * snd_.mss : snd_.mss;
+        std::size_t len = std::min<std::size_t>({avail, usable, segment_limit});
+        if (len > snd_.mss && len < avail) len -= len % snd_.mss;
         const bool all_queued = len == avail;
         const bool nothing_unacked = snd_.una == snd_.max;
         // RFC 1122 §4.2.3.4: send a full segment; or everything queued when nothing is
         // unacknowledged (Nagle) or Nagle is off; or at least half the largest window
         // the peer has offered (SWS); retransmissions go as they are.
         const bool send_data =
-            len != 0 && (len == snd_.mss || resending ||
+            len != 0 && (len >= snd_.mss || resending ||
                          (all_queued && (nodelay_ || nothing_unacked || fin_queued_)) ||
                          (snd_.max_wnd != 0 && len >= snd_.max_wnd / 2 && (nodelay_ || nothing_unacked)) ||
                          probe_);  // RFC 1122 §4.2.3.4 (4): the override timeout fired (persist)

@@ -92,6 +92,14 @@ inline void store_tcp_checksum(std::span<std::uint8_t> header, checksum_accumula
     boost::endian::store_big_u16(header.data() + tcp_field::checksum, acc.finish());
 }
 
+inline void store_tcp_pseudo_header_sum(std::span<std::uint8_t> segment, ipv4_address source,
+                                        ipv4_address destination) noexcept
+{
+    checksum_accumulator acc;
+    add_tcp_pseudo_header(acc, source, destination, segment.size());
+    boost::endian::store_big_u16(segment.data() + tcp_field::checksum, acc.sum());
+}
+
 inline void fill_tcp_checksum(std::span<std::uint8_t> segment, ipv4_address source,
                               ipv4_address destination) noexcept
 {
