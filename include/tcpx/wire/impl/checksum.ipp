@@ -5,7 +5,6 @@
 #include <bit>
 #include <cassert>
 #include <cstring>
-#include <functional>
 
 #include <boost/endian/conversion.hpp>
 
