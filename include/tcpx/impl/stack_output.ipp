@@ -76,7 +76,6 @@ bool stack<Device, Clock, CC>::transmit(std::uint32_t index, const tcp::outgoing
         offload.checksum_partial = true;
         offload.checksum_start = wire::ipv4_header::size;
         offload.checksum_offset = 16;  // RFC 9293 §3.1: the checksum field
-        if (out.payload_length > s.conn.snd().mss) offload.segment_size = s.conn.snd().mss;
     } else {
         // The payload is copied from the send buffer once, its checksum summed on the way.
         wire::checksum_accumulator payload_sum;
@@ -86,6 +85,8 @@ bool stack<Device, Clock, CC>::transmit(std::uint32_t index, const tcp::outgoing
         });
         wire::store_tcp_checksum(segment.first(header_length), payload_sum, ip.source, ip.destination, segment.size());
     }
+    // A segment above the MSS exists only with segmentation offload: the device cuts it.
+    if (out.payload_length > s.conn.snd().mss) offload.segment_size = s.conn.snd().mss;
     send_packet(length, now, offload);
     ++counters_.packets_sent;
     ++counters_.segments_sent;
