@@ -5,6 +5,7 @@
 #include <bit>
 #include <cassert>
 #include <cstring>
+#include <functional>  // std::less: a total order on pointers into different buffers
 
 #include <boost/endian/conversion.hpp>
 
