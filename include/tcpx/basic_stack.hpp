@@ -167,7 +167,8 @@ private:
 
     // output (impl/stack_output.ipp)
     void flush(std::uint32_t index, instant now);
-    bool transmit(std::uint32_t index, const tcp::outgoing& out, instant now);
+    /// Writes `out` into `buffer` (the device's transmit_buffer) and sends it.
+    bool transmit(std::uint32_t index, const tcp::outgoing& out, std::span<std::uint8_t> buffer, instant now);
     void send_reset(wire::ipv4_address to, const wire::tcp_header& rst, instant now);
     void mark_dirty(std::uint32_t index);
 

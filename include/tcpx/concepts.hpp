@@ -118,7 +118,8 @@ concept pollable_device = device<D> && requires(const D& cd) {
 // | d.transmit(n, t, o) | void              | as d.transmit(n, t); o: transmit_offload    |
 // |                     |                   | says how to finish the packet               |
 //
-// And on receive, such a device may call f(packet, info) with a packet_info instead of
+// Its transmit_buffer(n) takes n up to max_segment_bytes (beyond mtu()) when it cuts
+// segments. And on receive, such a device may call f(packet, info) with a packet_info instead of
 // f(packet): info.checksum_valid says the transport checksum was verified (or, for a
 // packet that never left the host, need not be). The stack accepts both forms.
 struct device_offloads {

@@ -77,24 +77,30 @@ private:
         std::uint32_t used = 0;
     };
 
-    std::size_t home(std::uint64_t key) const noexcept
+    std::size_t home(std::uint64_t key) const noexcept { return home_in(key, mask_); }
+    std::size_t home_in(std::uint64_t key, std::size_t mask) const noexcept
     {
         std::uint64_t x = key ^ seed_;
         x *= 0x9e3779b97f4a7c15ull;
         x ^= x >> 29;
         x *= 0xbf58476d1ce4e5b9ull;
         x ^= x >> 32;
-        return static_cast<std::size_t>(x) & mask_;
+        return static_cast<std::size_t>(x) & mask;
     }
 
     void grow()
     {
-        std::vector<entry> old = std::move(entries_);
-        entries_.assign(old.empty() ? 64 : old.size() * 2, entry{});
-        mask_ = entries_.size() - 1;
-        size_ = 0;
-        for (const entry& e : old)
-            if (e.used) insert(e.key, e.value);
+        // Built aside and swapped in, so a bad_alloc leaves the table as it was.
+        std::vector<entry> bigger(entries_.empty() ? 64 : entries_.size() * 2, entry{});
+        const std::size_t mask = bigger.size() - 1;
+        for (const entry& e : entries_) {
+            if (!e.used) continue;
+            std::size_t i = home_in(e.key, mask);
+            while (bigger[i].used) i = (i + 1) & mask;
+            bigger[i] = e;
+        }
+        entries_.swap(bigger);
+        mask_ = mask;
     }
 
     std::vector<entry> entries_;

@@ -132,7 +132,8 @@ struct tun_config {
     /// Linux's default of 500 drops bursts a fast sender makes at a large window.
     unsigned queue_length = 4096;
     /// Checksum and segmentation offload through virtio-net headers (IFF_VNET_HDR,
-    /// TUNSETOFFLOAD), where the kernel offers them; false: plain packets only.
+    /// TUNSETOFFLOAD), where the kernel offers them (else plain packets, silently);
+    /// false: plain packets only. offloads() tells which it got.
     bool offload = true;
 };
 
@@ -284,6 +285,14 @@ private:
         std::memcpy(ifr.ifr_name, cfg.name.data(), cfg.name.size());
         if (cfg.offload) ifr.ifr_flags |= IFF_VNET_HDR;
         if (::ioctl(fd_, TUNSETIFF, &ifr) < 0) {
+            if (cfg.offload && errno == EINVAL) {
+                // Perhaps a kernel without IFF_VNET_HDR, or a persistent interface made
+                // without it: try plain packets before calling the name taken.
+                close_fd();
+                tun_config plain = cfg;
+                plain.offload = false;
+                return open(plain);
+            }
             // EBUSY: attached by another process; EINVAL: the name is a device of another kind.
             if (errno == EBUSY || errno == EINVAL) return errc::interface_in_use;
             return open_error(errno);
@@ -296,7 +305,13 @@ private:
             int header = sizeof(detail::virtio_net_hdr);
             vnet_ = ::ioctl(fd_, TUNSETVNETHDRSZ, &header) == 0 &&
                     ::ioctl(fd_, TUNSETOFFLOAD, static_cast<unsigned long>(TUN_F_CSUM | TUN_F_TSO4)) == 0;
-            if (!vnet_) return errc::device_unavailable;
+            if (!vnet_) {
+                // The kernel does not offer them: plain packets, as with offload = false.
+                close_fd();
+                tun_config plain = cfg;
+                plain.offload = false;
+                return open(plain);
+            }
         }
         if (auto ec = configure(cfg); ec) return ec;
         if (mtu_ == 0) mtu_ = 1500;
@@ -329,9 +344,14 @@ private:
             mtu_ = static_cast<std::size_t>(r.ifr_mtu);
         }
         if (cfg.queue_length != 0) {
+            // Set only when it differs, so attaching without privileges to an interface
+            // already configured does not fail on a no-op.
             ifreq r = request();
-            r.ifr_qlen = static_cast<int>(cfg.queue_length);
-            if (::ioctl(sock, SIOCSIFTXQLEN, &r) < 0) return done(open_error(errno));
+            if (::ioctl(sock, SIOCGIFTXQLEN, &r) < 0 || r.ifr_qlen != static_cast<int>(cfg.queue_length)) {
+                r = request();
+                r.ifr_qlen = static_cast<int>(cfg.queue_length);
+                if (::ioctl(sock, SIOCSIFTXQLEN, &r) < 0) return done(open_error(errno));
+            }
         }
         if (cfg.host) {
             if (cfg.host->prefix > 32) return done(errc::bad_address);
@@ -345,8 +365,10 @@ private:
         if (cfg.up) {
             ifreq r = request();
             if (::ioctl(sock, SIOCGIFFLAGS, &r) < 0) return done(open_error(errno));
-            r.ifr_flags = static_cast<short>(r.ifr_flags | IFF_UP);
-            if (::ioctl(sock, SIOCSIFFLAGS, &r) < 0) return done(open_error(errno));
+            if ((r.ifr_flags & IFF_UP) == 0) {
+                r.ifr_flags = static_cast<short>(r.ifr_flags | IFF_UP);
+                if (::ioctl(sock, SIOCSIFFLAGS, &r) < 0) return done(open_error(errno));
+            }
         }
         return done({});
     }

@@ -30,7 +30,7 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
         offloads_ = device_.offloads();
         // TSO: one emitted segment carries up to what the device cuts, less 40 bytes of headers
         // and 40 of options, and never more than the 16-bit IPv4 length allows.
-        if (offloads_.max_segment_bytes > device_.mtu())
+        if (offloads_.max_segment_bytes > device_.mtu() && offloads_.max_segment_bytes >= 2 * (cfg_.mss + 80u))
             burst_ = static_cast<std::uint32_t>(std::min<std::size_t>(offloads_.max_segment_bytes, 65535) - 80);
     }
     icmp_tokens_ = cfg_.icmp_errors_per_second;  // a full bucket: the first burst is answered
@@ -58,11 +58,8 @@ std::uint32_t stack<Device, Clock, CC>::allocate_slot()
         index = static_cast<std::uint32_t>(slots_.size());
         slots_.emplace_back();
     }
-    slot& s = slots_[index];
-    const std::uint32_t generation = s.generation;
-    s = slot{};
-    s.generation = generation;
-    s.in_use = true;
+    // A new slot is value-initialized; a free one was reset by reclaim().
+    slots_[index].in_use = true;
     return index;
 }
 

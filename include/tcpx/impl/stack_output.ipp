@@ -19,12 +19,15 @@ void stack<Device, Clock, CC>::flush(std::uint32_t index, instant now)
     const std::uint64_t retransmitted = s.conn.stats().retransmitted_segments;
     bool device_refused = false;
     for (;;) {
-        if (device_.transmit_buffer(largest_packet()).empty()) {
+        // Room for the largest segment first (the device sends the first n bytes of it,
+        // concepts.hpp), so that a segment the connection hands out always leaves.
+        const std::span<std::uint8_t> room = device_.transmit_buffer(largest_packet());
+        if (room.empty()) {
             device_refused = true;
             break;
         }
         if (!s.conn.next_segment(ctx, out)) break;
-        transmit(index, out, now);
+        transmit(index, out, room, now);
     }
     counters_.retransmitted_segments += s.conn.stats().retransmitted_segments - retransmitted;
     if (s.conn.state() == tcp::state::closed && !s.user_owned && !s.queued) {
@@ -44,14 +47,14 @@ void stack<Device, Clock, CC>::flush(std::uint32_t index, instant now)
 }
 
 template <device Device, clock Clock, congestion_control CC>
-bool stack<Device, Clock, CC>::transmit(std::uint32_t index, const tcp::outgoing& out, instant now)
+bool stack<Device, Clock, CC>::transmit(std::uint32_t index, const tcp::outgoing& out,
+                                        std::span<std::uint8_t> buffer, instant now)
 {
     slot& s = slots_[index];
     const tcp::four_tuple& id = s.conn.id();
     const std::size_t header_length = out.header.size();
     const std::size_t length = wire::ipv4_header::size + header_length + out.payload_length;
-    const std::span<std::uint8_t> buffer = device_.transmit_buffer(length);
-    if (buffer.size() < length) {
+    if (buffer.size() < length) {  // cannot happen: the room was for the largest packet
         drop(drop_reason::device_full);
         return false;
     }

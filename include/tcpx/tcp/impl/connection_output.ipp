@@ -183,7 +183,10 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         // cuts it. Whole MSS only, unless it ends the queued data, so no runt is cut.
         const std::uint32_t segment_limit = ctx.burst > snd_.mss ? ctx.burst / snd_.mss * snd_.mss : snd_.mss;
         std::size_t len = std::min<std::size_t>({avail, usable, segment_limit});
-        if (len > snd_.mss && len < avail) len -= len % snd_.mss;
+        // Nagle still holds the runt back while data is unacknowledged (RFC 1122 §4.2.3.4),
+        // as Linux's tcp_mss_split_point does.
+        const bool nagle_holds = !(nodelay_ || snd_.una == snd_.max || fin_queued_);
+        if (len > snd_.mss && (len < avail || nagle_holds)) len -= len % snd_.mss;
         const bool all_queued = len == avail;
         const bool nothing_unacked = snd_.una == snd_.max;
         // RFC 1122 §4.2.3.4: send a full segment; or everything queued when nothing is
