@@ -902,3 +902,20 @@ TEST_CASE("listen_syn_with_tos_nonzero_is_accepted")
     CHECK(t.st.counters().dropped_total() == 0);
     CHECK(t.st.counters().resets_sent == 0);
 }
+
+TEST_CASE("syn_sent_fragmentation_needed_caps_the_mss_learned_from_the_syn_ack")
+{
+    // RFC 1191 §6.4: a path MTU learned while the SYN is out still holds once the
+    // SYN-ACK's MSS option is read (the option must not raise the size back).
+    scenario t;
+    const auto [s, syn] = connect_raw(t);
+    t.inject_raw(unreachable_about(t, wire::unreachable_code::fragmentation_needed, syn, 1000));
+    CHECK(t.st.state(s) == tcp::state::syn_sent);
+    CHECK(t.st.counters().icmp_errors_received == 1);
+    t.local_port = scenario::parse(syn).tcp.source_port;
+    wire::tcp_header synack = t.segment(SYN | ACK, t.peer_iss, scenario::parse(syn).seq() + 1);
+    synack.options.mss = 1460;
+    t.inject(synack);
+    REQUIRE(t.st.state(s) == tcp::state::established);
+    CHECK(t.st.connection(s)->send_mss() == 960);
+}

@@ -280,6 +280,7 @@ private:
     connection_stats stats_;
     cc_trace* trace_ = nullptr;   ///< stack::set_trace; not owned
     std::uint16_t peer_mss_ = 536;
+    std::uint16_t path_mss_ = 0xffff;  ///< RFC 1191: the largest segment the path takes, from ICMP
     std::uint8_t duplicate_acks_ = 0;
     std::uint8_t unacked_segments_ = 0;  ///< full-sized segments received since our last ACK
     std::uint8_t keepalive_probes_sent_ = 0;

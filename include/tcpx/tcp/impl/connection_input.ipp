@@ -576,7 +576,8 @@ void connection<CC>::learn_options(const segment& syn, context& ctx) noexcept
     const auto& o = syn.header.options;
     // RFC 9293 §3.7.1 (MUST-15): without the option, assume 536 (IPv4).
     peer_mss_ = o.mss ? std::max<std::uint16_t>(*o.mss, 64) : 536;
-    snd_.mss = std::min(peer_mss_, announced_mss(ctx.cfg));
+    // RFC 1191 §6.4: a path MTU learned from ICMP before the SYN-ACK still caps it.
+    snd_.mss = std::min({peer_mss_, announced_mss(ctx.cfg), path_mss_});
     // RFC 7323 §2.2: scaling is on only if both SYNs carried the option.
     peer_offered_scale_ = o.window_scale.has_value();
     if (peer_offered_scale_ && ctx.cfg.window_scaling) {
@@ -649,7 +650,8 @@ bool connection<CC>::on_icmp_error(const icmp_error& e, seq32 quoted_seq) noexce
         // next retransmission, already at the new size.
         constexpr std::uint16_t headers = 40;
         const std::uint16_t mtu = e.next_hop_mtu >= 576 ? e.next_hop_mtu : 576;
-        if (mtu - headers < snd_.mss) snd_.mss = static_cast<std::uint16_t>(mtu - headers);
+        path_mss_ = std::min(path_mss_, static_cast<std::uint16_t>(mtu - headers));
+        if (path_mss_ < snd_.mss) snd_.mss = path_mss_;
         return true;
     }
     }
