@@ -309,8 +309,7 @@ double crr_on(pair_of_stacks& p, listener l, std::uint64_t n, std::uint64_t* don
             p.poll();
             s = p.server.accept(l, ec);
         }
-        p.server.set_nodelay(s, true);
-        p.poll();  // the handshake's last ACK
+        p.server.set_nodelay(s, true);  // accepted: both ends are ESTABLISHED
         if (p.client.send(c, {&byte, 1}, ec) != 1) fail("crr: request", ec);
         p.poll();
         if (p.server.receive(s, {&byte, 1}, ec) != 1) fail("crr: no request", ec);
