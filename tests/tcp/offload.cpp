@@ -669,3 +669,23 @@ TEST_CASE("established_tso_transfer_end_to_end_is_byte_exact")
     CHECK(link.b.counters().dropped_total() == 0);
     CHECK(link.a.counters().dropped_total() == 0);
 }
+
+TEST_CASE("established_tso_nagle_holds_the_runt_tail_while_data_is_unacknowledged")
+{
+    // RFC 1122 §4.2.3.4 with TSO: with data in flight and Nagle on, 1.5 MSS queued go out
+    // as one whole MSS; the half-MSS tail waits for the ACK, as it would without TSO
+    // (Linux's tcp_mss_split_point). Once everything is acknowledged it leaves.
+    offload_scenario t{{.checksum = true, .max_segment_bytes = 65535}};
+    const socket s = t.establish();
+    REQUIRE(send_text(t.st, s, pattern(mss)) == mss);  // one MSS in flight
+    const auto first = t.take_on_wire();
+    REQUIRE(first.size() == 1);
+    REQUIRE(send_text(t.st, s, pattern(mss + mss / 2)) == mss + mss / 2);
+    const auto second = t.take_on_wire();
+    REQUIRE(second.size() == 1);
+    CHECK(second[0].payload.size() == mss);  // whole MSS only: the runt is held
+    t.inject(t.peer_ack(t.stack_nxt + static_cast<std::uint32_t>(2 * mss)));
+    const auto tail = t.take_on_wire();
+    REQUIRE(tail.size() == 1);
+    CHECK(tail[0].payload.size() == mss / 2);
+}
