@@ -120,14 +120,13 @@ TEST_CASE("tcpx_client_echoes_tens_of_mib_through_kernel_server_byte_exact")
     CHECK_MESSAGE(back == data, "seed " << seed << ": first difference at " << interop::first_difference(back, data));
 }
 
-TEST_CASE("established_both_directions_at_once_arrive_byte_exact")
+/// Both directions at once: the kernel sends `bytes` (seed a) while tcpx sends `bytes`
+/// (seed b); each side half-closes after its last byte; every byte is checked.
+static void both_directions_at_once(const kernel_socket& k, tcpx::blocking::stream& s, std::size_t bytes,
+                             std::uint64_t seed_a, std::uint64_t seed_b)
 {
-    tcpx_on_tun t;
-    kernel_to_tcpx c{t, 9};
-    kernel_socket& k = c.k;
-    tcpx::blocking::stream& s = c.s;
-    const auto to_tcpx = interop::random_bytes(std::size_t{16} << 20, 21);
-    const auto to_kernel = interop::random_bytes(std::size_t{16} << 20, 22);
+    const auto to_tcpx = interop::random_bytes(bytes, seed_a);
+    const auto to_kernel = interop::random_bytes(bytes, seed_b);
     std::vector<std::uint8_t> got_by_kernel, got_by_tcpx;
     std::error_code tcpx_read_ec, tcpx_write_ec;
     std::thread kernel_writer{[&] {
@@ -141,9 +140,16 @@ TEST_CASE("established_both_directions_at_once_arrive_byte_exact")
     kernel_writer.join();
     kernel_reader.join();
     tcpx_reader.join();
-    CHECK(got_by_tcpx == to_tcpx);
-    CHECK(got_by_kernel == to_kernel);
+    CHECK_MESSAGE(got_by_tcpx == to_tcpx, "seed " << seed_a);
+    CHECK_MESSAGE(got_by_kernel == to_kernel, "seed " << seed_b);
     CHECK(tcpx_read_ec == tcpx::errc::end_of_stream);
+}
+
+TEST_CASE("established_both_directions_at_once_arrive_byte_exact")
+{
+    tcpx_on_tun t;
+    kernel_to_tcpx c{t, 9};
+    both_directions_at_once(c.k, c.s, std::size_t{16} << 20, 21, 22);
 }
 
 TEST_CASE("established_kernel_half_closes_first_tcpx_still_sends_then_closes")
@@ -312,23 +318,7 @@ TEST_CASE("offload_large_segments_and_partial_checksums_both_ways_byte_exact")
     kernel_socket k;
     REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 18, k) == 0);
     auto s = l.accept();
-    const auto to_tcpx = interop::random_bytes(std::size_t{24} << 20, 81);
-    const auto to_kernel = interop::random_bytes(std::size_t{24} << 20, 82);
-    std::vector<std::uint8_t> got_by_kernel, got_by_tcpx;
-    std::error_code read_ec, write_ec;
-    std::thread kernel_writer{[&] {
-        CHECK(k.write_all(to_tcpx));
-        k.shutdown_write();
-    }};
-    std::thread kernel_reader{[&] { got_by_kernel = k.read_to_end(); }};
-    std::thread tcpx_reader{[&] { got_by_tcpx = interop::read_to_end(s, read_ec); }};
-    CHECK(s.write(to_kernel, write_ec) == to_kernel.size());
-    s.shutdown();
-    kernel_writer.join();
-    kernel_reader.join();
-    tcpx_reader.join();
-    CHECK(got_by_tcpx == to_tcpx);
-    CHECK(got_by_kernel == to_kernel);
+    both_directions_at_once(k, s, std::size_t{24} << 20, 81, 82);
     const auto c = t.rt.with_stack([](auto& st) { return st.device().counters(); });
     CHECK(c.large_received > 0);  // the kernel used receive offload
     CHECK(c.large_sent > 0);      // and took our large segments
