@@ -84,10 +84,17 @@ inline std::error_code ipv4_header::emit(std::span<std::uint8_t> out) const noex
     store_big_u16(p + ipv4_field::flags_fragment, dont_fragment ? 0x4000 : 0);
     p[ipv4_field::ttl] = ttl;
     p[ipv4_field::protocol] = protocol;
-    store_big_u16(p + ipv4_field::checksum, 0);
     store_big_u32(p + ipv4_field::source, source.value);
     store_big_u32(p + ipv4_field::destination, destination.value);
-    store_big_u16(p + ipv4_field::checksum, internet_checksum(out.first(size)));
+    // RFC 791 §3.1 / RFC 1071: the one's complement of the one's complement sum of the
+    // header's ten 16-bit words, the checksum word counted as zero — summed from the
+    // fields themselves rather than read back from memory (this runs once per packet).
+    std::uint32_t sum = (0x4500u | tos) + size + payload_length + identification + (dont_fragment ? 0x4000u : 0u) +
+                        (std::uint32_t{ttl} << 8 | protocol) + (source.value >> 16) + (source.value & 0xffffu) +
+                        (destination.value >> 16) + (destination.value & 0xffffu);
+    sum = (sum & 0xffffu) + (sum >> 16);
+    sum = (sum & 0xffffu) + (sum >> 16);
+    store_big_u16(p + ipv4_field::checksum, static_cast<std::uint16_t>(~sum & 0xffffu));
     return {};
 }
 
