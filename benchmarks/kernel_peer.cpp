@@ -24,6 +24,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../examples/common/size.hpp"
+
 namespace {
 
 [[noreturn]] void die(const std::string& why)
@@ -45,13 +47,9 @@ sockaddr_in endpoint(std::string_view text)
 
 std::uint64_t parse_size(const char* text)
 {
-    char* end = nullptr;
-    const double v = std::strtod(text, &end);
-    double scale = 1;
-    if (*end == 'k' || *end == 'K') scale = 1024;
-    else if (*end == 'M') scale = 1024.0 * 1024;
-    else if (*end == 'G') scale = 1024.0 * 1024 * 1024;
-    return static_cast<std::uint64_t>(v * scale);
+    const auto n = example::parse_size(text);
+    if (!n) die("bad number");
+    return *n;
 }
 
 struct pattern {

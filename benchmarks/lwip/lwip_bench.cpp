@@ -64,6 +64,8 @@
 
 #include <time.h>
 
+#include "../../examples/common/size.hpp"
+
 namespace {
 
 constexpr std::uint16_t server_port = 5001;
@@ -104,15 +106,9 @@ struct options {
 
 std::uint64_t parse_size(const char* text)
 {
-    char* end = nullptr;
-    const double v = std::strtod(text, &end);
-    double scale = 1;
-    if (*end == 'k' || *end == 'K') scale = 1024;
-    else if (*end == 'M') scale = 1024.0 * 1024;
-    else if (*end == 'G') scale = 1024.0 * 1024 * 1024;
-    else if (*end != '\0') usage("bad number");
-    if (end == text || v < 0) usage("bad number");
-    return static_cast<std::uint64_t>(v * scale);
+    const auto n = example::parse_size(text);
+    if (!n) usage("bad number");
+    return *n;
 }
 
 options parse(int argc, char** argv)

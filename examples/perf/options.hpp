@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "../common/size.hpp"
+
 namespace perf {
 
 enum class congestion { reno, newreno, cubic };
@@ -65,15 +67,9 @@ struct options {
 
 inline std::uint64_t parse_size(const char* text)
 {
-    char* end = nullptr;
-    const double v = std::strtod(text, &end);
-    if (end == text || v < 0) usage("bad number");
-    double scale = 1;
-    if (*end == 'k' || *end == 'K') scale = 1024;
-    else if (*end == 'M') scale = 1024.0 * 1024;
-    else if (*end == 'G') scale = 1024.0 * 1024 * 1024;
-    else if (*end != '\0') usage("bad number");
-    return static_cast<std::uint64_t>(v * scale);
+    const auto n = example::parse_size(text);
+    if (!n) usage("bad number");
+    return *n;
 }
 
 inline double parse_double(const char* text, double lo, double hi)
