@@ -440,3 +440,35 @@ TEST_CASE("copy_and_add_overlapping_spans_behave_as_memmove")
         CHECK(acc.sum() == reference_sum(std::span{original}.subspan(from, len)));
     }
 }
+
+// checksum_wide.ipp: the vector loop folds its lanes every 2^14 blocks (512 KiB) so that
+// no 32-bit lane can overflow. All-0xFF input is the worst case for every lane; lengths
+// either side of one and two batches, and odd block counts, must still match the
+// byte-wise reference, summed and copied.
+TEST_CASE("checksum_wide_loop_batches_match_reference_at_the_overflow_bounds")
+{
+#if TCPX_CHECKSUM_WIDE
+    if (!tcpx::wire::detail::cpu_has_avx2()) {
+        MESSAGE("this CPU has no AVX2: the scalar loop serves every run (tested above)");
+        return;
+    }
+#endif
+    std::mt19937 rng(14);
+    constexpr std::size_t batch = std::size_t{32} << 14;
+    for (const std::size_t len : {batch - 32, batch - 1, batch, batch + 32 + 7, 2 * batch, 2 * batch + 96 + 5}) {
+        for (const bool random : {false, true}) {
+            const bytes b = random ? random_bytes(rng, len) : bytes(len, 0xFF);
+            bytes copy(len, 0);
+            checksum_accumulator summed;
+            summed.add(b);
+            checksum_accumulator copied;
+            tcpx::wire::copy_and_add(copied, copy, b);
+            CAPTURE(len);
+            CAPTURE(random);
+            const std::uint16_t want = reference_sum(b);
+            CHECK(summed.sum() == want);
+            CHECK(copied.sum() == want);
+            CHECK(copy == b);
+        }
+    }
+}
