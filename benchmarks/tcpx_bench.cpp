@@ -16,6 +16,7 @@
 // holds TIME-WAIT for 2·MSL; the client's next SYN from a reused port reopens it only
 // as RFC 9293 §3.10.7.4 and RFC 6191 allow (a higher ISN) — what the kernel relies on.
 #include <tcpx/stack.hpp>
+#include <tcpx/clock/tsc.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -36,7 +37,17 @@
 namespace {
 
 using namespace tcpx;
-using bench_stack = stack<devices::loopback&, clocks::steady>;
+// The stacks' clock: clocks::tsc (steady_clock's time carried forward by the
+// time-stamp counter, clock/tsc.hpp), or with -DTCPX_BENCH_STEADY_CLOCK (the
+// tcpx-bench-steady binary) clocks::steady, a steady_clock reading per poll().
+#if defined(TCPX_BENCH_STEADY_CLOCK)
+using bench_clock = clocks::steady;
+#define TCPX_BENCH_CLOCK_NAME "steady"
+#else
+using bench_clock = clocks::tsc;
+#define TCPX_BENCH_CLOCK_NAME "tsc"
+#endif
+using bench_stack = stack<devices::loopback&, bench_clock>;
 constexpr std::uint16_t server_port = 5001;
 const wire::ipv4_address client_address{10, 0, 0, 1};
 const wire::ipv4_address server_address{10, 0, 0, 2};
@@ -234,7 +245,7 @@ int run_bulk(const options& o)
     const bulk_result r = bulk_on(p, c, s, o.bytes, o.verify);
     const double bps = static_cast<double>(r.bytes) * 8 / r.seconds;
     if (o.json)
-        std::printf("{\"stack\":\"tcpx\",\"mode\":\"bulk\",\"mtu\":%zu,\"throughput_bps\":%.0f,\"bytes\":%llu,"
+        std::printf("{\"stack\":\"tcpx\",\"clock\":\"" TCPX_BENCH_CLOCK_NAME "\",\"mode\":\"bulk\",\"mtu\":%zu,\"throughput_bps\":%.0f,\"bytes\":%llu,"
                     "\"seconds\":%.6f,\"segments\":%llu,\"verified\":%s}\n",
                     o.mtu, bps, static_cast<unsigned long long>(r.bytes), r.seconds,
                     static_cast<unsigned long long>(r.segments), o.verify ? (r.verified ? "true" : "false") : "null");
@@ -277,7 +288,7 @@ int run_rr(const options& o)
     }
     const double rate = static_cast<double>(transactions) / elapsed;
     if (o.json)
-        std::printf("{\"stack\":\"tcpx\",\"mode\":\"rr\",\"transactions_per_s\":%.0f,\"transactions\":%llu,\"seconds\":%.6f}\n",
+        std::printf("{\"stack\":\"tcpx\",\"clock\":\"" TCPX_BENCH_CLOCK_NAME "\",\"mode\":\"rr\",\"transactions_per_s\":%.0f,\"transactions\":%llu,\"seconds\":%.6f}\n",
                     rate, static_cast<unsigned long long>(transactions), elapsed);
     else
         std::printf("tcpx-bench rr: %llu transactions in %.3f s: %.0f per second (%.2f us each)\n",
@@ -333,7 +344,7 @@ int run_crr(const options& o)
     const double rate = static_cast<double>(done) / elapsed;
     const auto& sc = p.server.counters();
     if (o.json)
-        std::printf("{\"stack\":\"tcpx\",\"mode\":\"crr\",\"connections_per_s\":%.0f,\"connections\":%llu,\"seconds\":%.6f,"
+        std::printf("{\"stack\":\"tcpx\",\"clock\":\"" TCPX_BENCH_CLOCK_NAME "\",\"mode\":\"crr\",\"connections_per_s\":%.0f,\"connections\":%llu,\"seconds\":%.6f,"
                     "\"time_wait_reopened\":%llu,\"server_connections_at_end\":%zu}\n",
                     rate, static_cast<unsigned long long>(done), elapsed,
                     static_cast<unsigned long long>(sc.time_wait_reopened), p.server.connection_count());
@@ -418,7 +429,7 @@ int run_conns(const options& o)
     const double bulk_ratio = bulk_busy / bulk_alone;
     const double crr_ratio = crr_busy / crr_alone;
     if (o.json)
-        std::printf("{\"stack\":\"tcpx\",\"mode\":\"conns\",\"count\":%zu,\"bytes_per_idle_connection\":%.1f,"
+        std::printf("{\"stack\":\"tcpx\",\"clock\":\"" TCPX_BENCH_CLOCK_NAME "\",\"mode\":\"conns\",\"count\":%zu,\"bytes_per_idle_connection\":%.1f,"
                     "\"bytes_per_idle_connection_stack\":%.1f,\"bytes_per_idle_connection_rss\":%.1f,"
                     "\"bulk_cost_ratio\":%.3f,\"crr_cost_ratio\":%.3f,\"setup_seconds\":%.3f,"
                     "\"rss_before\":%zu}\n",

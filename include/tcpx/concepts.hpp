@@ -34,7 +34,8 @@ namespace tcpx {
 //
 // Exemplar:
 //     struct my_clock { tcpx::instant now() const { return tcpx::instant{}; } };
-// Models: clocks::steady (real time), clocks::manual (advanced by the caller).
+// Models: clocks::steady (real time), clocks::tsc (the same time, read through the
+// time-stamp counter), clocks::manual (advanced by the caller).
 template <class C>
 concept clock = requires(C& c) {
     { c.now() } -> std::same_as<instant>;

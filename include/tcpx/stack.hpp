@@ -18,6 +18,7 @@
 #include <tcpx/cc/reno.hpp>
 #include <tcpx/clock/manual.hpp>
 #include <tcpx/clock/steady.hpp>
+#include <tcpx/clock/tsc.hpp>
 #include <tcpx/concepts.hpp>
 #include <tcpx/config.hpp>
 #include <tcpx/counters.hpp>
