@@ -209,6 +209,9 @@ private:
     instant last_poll_{};        ///< the time the last poll() read; stamps send() and receive()
     double icmp_tokens_ = 0;     ///< RFC 1812 §4.3.2.8 bucket (starts full: see the constructor)
     instant icmp_tokens_at_{};
+    /// flush()'s segment under construction. next_segment() fills every field it hands
+    /// out, so one is kept rather than zeroing a fresh one (about 100 bytes) per flush.
+    tcp::outgoing outgoing_;
     stack_counters counters_;
 };
 

@@ -11,7 +11,7 @@ void stack<Device, Clock, CC>::flush(std::uint32_t index, instant now)
     s.dirty = false;
     if (!s.in_use) return;
     auto ctx = context_at(now);
-    tcp::outgoing out;
+    tcp::outgoing& out = outgoing_;
     // Ask for a segment only when the device has room for one: a segment the
     // connection has recorded as sent must not be thrown away here.
     // next_segment() counts a retransmission as it hands the segment out, so the

@@ -119,7 +119,8 @@ public:
     bool on_icmp_error(const icmp_error& e, seq32 quoted_seq) noexcept;
     /// Fires every timer whose deadline is at or before ctx.now (§3.10.8).
     void on_timer(context& ctx) noexcept;
-    /// The next segment to send now, if any: fills `out` and records it as sent.
+    /// The next segment to send now, if any: fills every field of `out` (whatever it
+    /// held before) and records it as sent.
     bool next_segment(context& ctx, outgoing& out) noexcept;
     /// The earliest armed timer, or tcpx::never.
     instant next_deadline() const noexcept;
