@@ -151,7 +151,10 @@ private:
 
     // input (impl/stack_input.ipp)
     void on_packet(std::span<const std::uint8_t> packet, instant now, packet_info info = {});
-    void on_tcp(const wire::ipv4_view& ip, tcp::segment& seg, instant now);
+    void on_tcp(const wire::ipv4_view& ip, tcp::segment& seg, instant now, wire::checksum_accumulator* unverified);
+    /// Segments with at least this much text have their checksum verified on the copy
+    /// into the receive buffer (on_tcp); shorter ones are summed at once.
+    static constexpr std::size_t checksum_on_copy_from = 256;
     void send_packet(std::size_t length, instant now, const transmit_offload& offload);
     /// `iss_after`: when reopening from TIME-WAIT, the old incarnation's highest
     /// sequence number, which the new ISS must exceed (RFC 6191 §2).

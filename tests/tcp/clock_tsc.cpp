@@ -20,6 +20,7 @@ struct world {
     std::int64_t ns = 5'000'000'000;   // the reference, in ns
     int reference_reads = 0;
     bool usable = true;
+    std::int64_t preempt = 0;  // the next reference reading happens this much later
     // Both move: the counter at ticks_per_ns.
     void advance(std::int64_t d_ns, double ticks_per_ns = 2.5)
     {
@@ -39,6 +40,10 @@ struct fake_reference {
     std::int64_t operator()() const noexcept
     {
         ++w->reference_reads;
+        if (w->preempt != 0) {  // the thread lost the CPU between the counter and this read
+            w->advance(w->preempt);
+            w->preempt = 0;
+        }
         return w->ns;
     }
 };
@@ -155,6 +160,33 @@ TEST_CASE("tsc_counter_that_disagrees_with_the_reference_restarts_calibration")
     CHECK(off <= 0);
 }
 
+// A reference reading taken across a preemption (the counter moved far while it was
+// taken) answers that call but anchors nothing: the readings after it stay as close as
+// ever — at an ordinary resync, at the reading that ends calibration, and at the first
+// reading of a restarted calibration.
+TEST_CASE("tsc_preempted_between_counter_and_reference_stays_close")
+{
+    world w;
+    fake_tsc c{fake_counter{&w}, fake_reference{&w}};
+    // At the end of calibration.
+    for (std::int64_t t = 0; t < fake_tsc::calibration_ns; t += 100'000) {
+        (void)c.now();
+        w.advance(100'000);
+    }
+    w.preempt = 500'000;
+    (void)c.now();
+    int far = 0;
+    for (int i = 0; i < 3000; ++i) {
+        w.advance(10'000);
+        if (i % 100 == 0) w.preempt = 90'000;  // at resyncs and between them
+        const instant t = c.now();  // before reading w.ns: a preemption moves it
+        const long long off = off_us(t, w.ns);
+        if (off < -2 || off > 2) ++far;
+    }
+    CHECK(c.extrapolating());
+    CHECK(far == 0);
+}
+
 TEST_CASE("tsc_after_a_long_sleep_reads_the_reference_and_keeps_its_rate")
 {
     world w;
@@ -167,6 +199,22 @@ TEST_CASE("tsc_after_a_long_sleep_reads_the_reference_and_keeps_its_rate")
     const long long off = off_us(c.now(), w.ns);
     CHECK(off >= -1);
     CHECK(off <= 0);
+}
+
+// A counter that stops (it should not, being invariant) cannot stop the clock: after
+// max_extrapolated readings in a row the reference is read regardless.
+TEST_CASE("tsc_stopped_counter_still_reads_the_reference_now_and_then")
+{
+    world w;
+    fake_tsc c{fake_counter{&w}, fake_reference{&w}};
+    calibrate(c, w);
+    REQUIRE(c.extrapolating());
+    const instant stopped_at = c.now();
+    for (std::uint32_t i = 0; i <= fake_tsc::max_extrapolated; ++i) {
+        w.ns += 100;  // the reference moves, the counter does not
+        (void)c.now();
+    }
+    CHECK(c.now() > stopped_at);
 }
 
 TEST_CASE("tsc_without_a_usable_counter_is_the_reference")

@@ -472,3 +472,48 @@ TEST_CASE("checksum_wide_loop_batches_match_reference_at_the_overflow_bounds")
         }
     }
 }
+
+// The vector loop against the scalar one directly (the tests above go through
+// dispatch, which on an AVX2 machine never runs the scalar loop on long runs), and
+// non-zero data whose sum is a multiple of 0xFFFF: it must fold to 0xFFFF (-0), never
+// to 0, which only all-zero data gives (RFC 1071 §1).
+TEST_CASE("checksum_wide_loop_equals_scalar_loop_and_keeps_minus_zero")
+{
+#if TCPX_CHECKSUM_WIDE
+    using namespace tcpx::wire::detail;
+    if (!cpu_has_avx2()) {
+        MESSAGE("this CPU has no AVX2: nothing to compare");
+        return;
+    }
+    std::mt19937 rng(1624);
+    std::uniform_int_distribution<std::size_t> blocks(1, 3000);
+    for (int round = 0; round < 200; ++round) {
+        const std::size_t n = 32 * blocks(rng);
+        const bytes b = random_bytes(rng, n);
+        bytes copy(n, 0);
+        // The scalar loop: runs under wide_threshold never take the vector path.
+        checksum_accumulator scalar;
+        for (std::size_t at = 0; at < n; at += 64)
+            scalar.add(std::span{b}.subspan(at, std::min<std::size_t>(64, n - at)));
+        const std::uint16_t wide = fold(sum_blocks_wide<false>(nullptr, b.data(), n / 32));
+        const std::uint16_t wide_copy = fold(sum_blocks_wide<true>(copy.data(), b.data(), n / 32));
+        CAPTURE(n);
+        CHECK(boost::endian::big_to_native(wide) == scalar.sum());
+        CHECK(wide_copy == wide);
+        CHECK(copy == b);
+    }
+    // 0xFFFF as every 16-bit word: the sum is a multiple of 0xFFFF, not zero.
+    const bytes minus_zero(4096, 0xFF);
+    CHECK(fold(sum_blocks_wide<false>(nullptr, minus_zero.data(), minus_zero.size() / 32)) == 0xFFFF);
+    // Words that cancel: 0x0001 then 0xFFFE, repeated; their sum is 0xFFFF per pair.
+    bytes cancel(4096);
+    for (std::size_t i = 0; i < cancel.size(); i += 4) {
+        cancel[i] = 0x00; cancel[i + 1] = 0x01; cancel[i + 2] = 0xFF; cancel[i + 3] = 0xFE;
+    }
+    CHECK(fold(sum_blocks_wide<false>(nullptr, cancel.data(), cancel.size() / 32)) == 0xFFFF);
+    const bytes zero(4096, 0);
+    CHECK(fold(sum_blocks_wide<false>(nullptr, zero.data(), zero.size() / 32)) == 0);
+#else
+    MESSAGE("no vector loop on this target");
+#endif
+}

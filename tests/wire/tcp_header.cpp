@@ -366,6 +366,29 @@ TEST_CASE("tcp_checksum_ok_is_false_after_any_single_bit_flip")
     }
 }
 
+// header_sum is the first half of checksum_ok, for a receiver that sums the payload on
+// its copy: header sum + payload gives the same verdict, damaged or not; a data offset
+// past the end (check() not called) is bounded, not read beyond.
+TEST_CASE("tcp_header_sum_plus_payload_agrees_with_checksum_ok")
+{
+    const bytes good = make_segment(sample_header(), payload_of(301));
+    for (std::size_t byte = 0; byte < good.size(); byte += 7) {
+        bytes segment = good;
+        if (byte != 0) segment[byte] ^= 0x10;
+        const tcp_view v{segment};
+        if (v.check()) continue;  // a damaged data offset: check() refuses it first
+        checksum_accumulator acc = v.header_sum(client, server);
+        acc.add(v.payload());
+        CAPTURE(byte);
+        CHECK((acc.sum() == 0xffff) == v.checksum_ok(client, server));
+        CHECK((acc.sum() == 0xffff) == (byte == 0));
+    }
+    bytes beyond = good;
+    beyond[tcpx::wire::tcp_field::data_offset] = 0xF0;  // 60 bytes of header in 20 + ...
+    beyond.resize(40);
+    CHECK_FALSE(tcp_view{beyond}.header_sum(client, server).sum() == 0);
+}
+
 // RFC 9293 §3.1: the pseudo-header binds the segment to its addresses and length.
 TEST_CASE("tcp_checksum_ok_is_false_for_other_addresses_or_length")
 {

@@ -21,12 +21,16 @@
 //     (a migrated virtual machine), or disagrees with steady_clock by more than
 //     `tolerance` at an anchor restarts calibration, so the clock falls back to
 //     steady_clock for a while instead of drifting.
+//   - A steady_clock reading pairs with the counter read on both sides of it; one
+//     that took long (an interrupt, a preemption) is used as a time but not as an
+//     anchor, so it cannot skew the rate or the extrapolations that follow.
 //   - now() never decreases: each answer is at least the one before it.
 //   - Without an invariant TSC (CPUID 8000_0007H EDX bit 8: constant rate in every
 //     power state), or off x86-64, every now() reads steady_clock.
 //
 // One clock per stack: now() updates the anchor, so a clock must not be shared
-// between threads (copy it instead; each copy calibrates on its own).
+// between threads. A copy starts from the original's calibration and anchor and goes
+// on by itself.
 //
 // Models tcpx::clock (concepts.hpp). basic_tsc takes the counter and the reference
 // clock as parameters, so the tests drive both by hand.
@@ -35,6 +39,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include <tcpx/concepts.hpp>
 #include <tcpx/time.hpp>
@@ -97,6 +102,13 @@ public:
     static constexpr std::int64_t resync_ns = 1'000'000;
     /// At an anchor, an extrapolation this far from the reference restarts calibration.
     static constexpr std::int64_t tolerance_ns = 100'000;
+    /// A reference reading becomes an anchor only if the counter moved at most this much
+    /// while it was taken (a reading costs tens of ns, some 100 ticks): one taken across
+    /// an interrupt or a preemption would pair a tick count with a later time.
+    static constexpr std::uint64_t max_read_ticks = 4096;
+    /// Extrapolated readings in a row before the reference is read regardless (a
+    /// counter that stopped would otherwise stop the clock).
+    static constexpr std::uint32_t max_extrapolated = 1u << 16;
 
     basic_tsc() = default;
     basic_tsc(Counter counter, Reference reference) : counter_{counter}, reference_{reference}, usable_{counter_.usable()} {}
@@ -109,11 +121,15 @@ public:
         } else {
             const std::uint64_t ticks = counter_();
             const std::uint64_t since_anchor = ticks - anchor_ticks_;  // huge if it went backwards
-            if (rate_ != 0 && since_anchor < resync_ticks_) {
+            if (rate_ != 0 && since_anchor < resync_ticks_ && extrapolated_ < max_extrapolated) {
                 ns = anchor_ns_ + static_cast<std::int64_t>((since_anchor * rate_) >> 32);
+                ++extrapolated_;
             } else {
                 ns = reference_();
-                anchor(ticks, ns);
+                const std::uint64_t after = counter_();
+                // The reading belongs to the middle of the ticks it took; one that took
+                // too long is answered but does not move the anchor (the next call tries).
+                if (after >= ticks && after - ticks <= max_read_ticks) anchor(ticks + (after - ticks) / 2, ns);
             }
         }
         if (ns < last_ns_) ns = last_ns_;
@@ -150,6 +166,7 @@ private:
         }
         anchor_ticks_ = ticks;
         anchor_ns_ = ns;
+        extrapolated_ = 0;
     }
 
     void restart(std::uint64_t ticks, std::int64_t ns) noexcept
@@ -185,7 +202,8 @@ private:
     std::int64_t anchor_ns_ = 0;
     std::uint64_t start_ticks_ = 0;  // where calibration began
     std::int64_t start_ns_ = 0;
-    std::int64_t last_ns_ = 0;
+    std::uint32_t extrapolated_ = 0;  // readings from the counter since the anchor
+    std::int64_t last_ns_ = std::numeric_limits<std::int64_t>::min();
 };
 
 /// steady_clock's time through the time-stamp counter: the clock for a stack that polls

@@ -52,21 +52,50 @@ void stack<Device, Clock, CC>::on_packet(std::span<const std::uint8_t> packet, i
     const wire::tcp_view tv{ip.payload()};
     if (const auto ec = tv.check(); ec) return drop(drop_reason_for(static_cast<errc>(ec.value())));
     // RFC 9293 §3.1 / RFC 1122 §4.2.2.7 (MUST): verify the checksum, pseudo-header included.
-    // A device with receive offload may have verified it already (packet_info).
-    if (!info.checksum_valid && !tv.checksum_ok(ip.source(), ip.destination()))
-        return drop(drop_reason::tcp_bad_checksum);
+    // A device with receive offload may have verified it already (packet_info). A segment
+    // with text enough to matter is verified on the copy of its text into the receive
+    // buffer instead (on_tcp, connection::stage_text), so its bytes are read once, not
+    // twice (RFC 1071 §2); until then only the header is summed, and nothing acts on it.
+    std::optional<wire::checksum_accumulator> unverified;
+    if (!info.checksum_valid) {
+        if (tv.payload().size() >= checksum_on_copy_from) {
+            unverified = tv.header_sum(ip.source(), ip.destination());
+        } else if (!tv.checksum_ok(ip.source(), ip.destination())) {
+            return drop(drop_reason::tcp_bad_checksum);
+        }
+    }
+    // A malformed header in a segment not verified yet is a bad checksum if it is one.
+    const auto malformed = [&](drop_reason r) {
+        if (unverified && !tv.checksum_ok(ip.source(), ip.destination())) r = drop_reason::tcp_bad_checksum;
+        drop(r);
+    };
     tcp::segment seg;
-    if (const auto ec = wire::tcp_header::parse(tv, seg.header); ec) return drop(drop_reason::tcp_bad_option);
-    if (seg.header.source_port == 0 || seg.header.destination_port == 0) return drop(drop_reason::tcp_bad_port);
+    if (const auto ec = wire::tcp_header::parse(tv, seg.header); ec) return malformed(drop_reason::tcp_bad_option);
+    if (seg.header.source_port == 0 || seg.header.destination_port == 0) return malformed(drop_reason::tcp_bad_port);
     seg.payload = tv.payload();
-    ++counters_.segments_received;
-    on_tcp(ip, seg, now);
+    on_tcp(ip, seg, now, unverified ? &*unverified : nullptr);
 }
 
 template <device Device, clock Clock, congestion_control CC>
-void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& seg, instant now)
+void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& seg, instant now,
+                                     wire::checksum_accumulator* unverified)
 {
-    if (const std::uint32_t* found = table_.find(key_of(ip.source(), seg.header.source_port, seg.header.destination_port))) {
+    const std::uint32_t* found = table_.find(key_of(ip.source(), seg.header.source_port, seg.header.destination_port));
+    // The checksum, if on_packet left it: summed on the copy of the text into the
+    // receive buffer when the connection can take it whole, else over the payload here.
+    // Either way it is verified before anything acts on the segment.
+    bool staged = false;
+    if (unverified != nullptr) {
+        staged = found != nullptr && slots_[*found].conn.stage_text(seg, pool_, cfg_, *unverified);
+        if (!staged) unverified->add(seg.payload);
+        if (unverified->sum() != 0xffff) {
+            if (staged) slots_[*found].conn.release_staged(pool_);
+            return drop(drop_reason::tcp_bad_checksum);
+        }
+        if (staged) seg.placed = seg.payload.size();
+    }
+    ++counters_.segments_received;
+    if (found != nullptr) {
         const std::uint32_t index = *found;
         slot& s = slots_[index];
         // RFC 9293 §3.10.7.4 and RFC 6191 (RFC 1122 §4.2.2.13): a new SYN for a 4-tuple in
@@ -86,6 +115,7 @@ void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& s
         auto ctx = context_at(now);
         if (s.conn.on_segment(seg, ctx) == tcp::input_result::send_reset)
             send_reset(ip.source(), tcp::reset_for(seg), now);
+        if (staged) s.conn.release_staged(pool_);  // what the text step did not commit
         after_input(index, before, now);
         // RFC 5681 §4.2 / RFC 1122 §4.2.3.2: an ACK due at once leaves before the next
         // packet is read, so duplicate ACKs are not merged away.

@@ -32,6 +32,7 @@
 #include <tcpx/tcp/state.hpp>
 #include <tcpx/time.hpp>
 #include <tcpx/trace.hpp>
+#include <tcpx/wire/checksum.hpp>
 #include <tcpx/wire/seq32.hpp>
 
 namespace tcpx::tcp {
@@ -113,6 +114,17 @@ public:
     // ---- events ----
     /// SEGMENT ARRIVES (§3.10.7.3, §3.10.7.4), for a segment addressed to this connection.
     input_result on_segment(const segment& seg, context& ctx) noexcept;
+    /// Before on_segment, for a segment whose checksum the stack has yet to verify:
+    /// when its text is the next in sequence and will be taken whole (ESTABLISHED,
+    /// FIN-WAIT-1/2, at RCV.NXT, inside the window, nothing held out of order), copies
+    /// it into the receive buffer, unreadable, adding it to `sum` — the checksum folded
+    /// into the copy the text needs anyway. True: set seg.placed to the payload size if
+    /// the checksum is good, and call release_staged() after on_segment either way.
+    /// False: nothing copied; the stack sums the payload itself.
+    bool stage_text(const segment& seg, chunk_pool& pool, const config& cfg, wire::checksum_accumulator& sum) noexcept;
+    /// Forgets staged text that was not committed (a bad checksum, or text on_segment
+    /// did not take): its chunks go back to the pool.
+    void release_staged(chunk_pool& pool) noexcept { rcvbuf_.release_unheld_chunks(pool); }
     /// An ICMP error quoting one of our segments, whose sequence number was
     /// `quoted_seq` (RFC 1122 §4.2.3.9, RFC 5927). Returns false when the quote does not
     /// match data in flight (a blind attack or a stale message), which changes nothing.

@@ -26,6 +26,9 @@
 // written again (TCP promises a retransmission carries the same bytes; keeping the
 // first copy also means readable data can never change under a reader).
 //
+// Staging (stage(), then write() with `placed`): the receive checksum is verified on
+// the copy into this buffer, not in a pass of its own (RFC 1071 §2).
+//
 // Cost: write at increasing offsets, read, peek_runs and consume from the head are
 // O(1) amortised per chunk crossed (chain cursors, see detail::chunk_chain); merging
 // ranges is O(max_ranges). 72 bytes of state.
@@ -44,6 +47,7 @@
 
 #include <tcpx/tcp/chunk_pool.hpp>
 #include <tcpx/tcp/detail/chunk_chain.hpp>
+#include <tcpx/wire/checksum.hpp>
 
 namespace tcpx::tcp {
 
@@ -125,9 +129,13 @@ public:
     /// the first unread byte, like readable() and extent()) is stored — the text is
     /// cut there, silently. When the text reaches RCV.NXT, it and every range it
     /// now touches become readable, and `delivered` counts all of those bytes.
+    ///
+    /// `placed`: the first `placed` bytes of `data` were copied to their positions by
+    /// stage() and are only committed here, not copied again (offset 0 only).
     template <std::size_t C>
     write_result write(basic_chunk_pool<C>& pool, std::size_t offset,
-                       std::span<const std::uint8_t> data, std::size_t capacity) noexcept
+                       std::span<const std::uint8_t> data, std::size_t capacity,
+                       std::size_t placed = 0) noexcept
     {
         capacity = std::min(capacity, max_capacity);
         const std::size_t rcv_nxt = readable_;
@@ -187,8 +195,11 @@ public:
             }
         }
 
-        // Copy the parts of [begin, end) not already held (first copy wins).
+        // Copy the parts of [begin, end) not already held (first copy wins), after the
+        // ones stage() placed (which it did only with nothing held: no range to skip).
         std::size_t at = begin;
+        if (offset == 0 && placed != 0 && range_count_ == 0)
+            at += std::min(placed, end - begin);
         for (std::size_t j = 0; j < range_count_ && at < end; ++j) {
             const range& held = ranges_[j];
             if (held.end <= at)
@@ -206,6 +217,49 @@ public:
         range_count_ = static_cast<std::uint32_t>(count);
         std::copy_n(after.begin(), max_ranges, ranges_.begin());
         return {new_readable - rcv_nxt, true};
+    }
+
+    /// Copies `data` to the positions just past RCV.NXT, adding it to `sum` on the way,
+    /// without making it readable: a receiver that still has to verify a segment's
+    /// checksum does it on this copy instead of in a pass of its own (RFC 1071 §2,
+    /// "combine with data copying"). Then either write() at offset 0 with `placed`
+    /// commits the bytes, or release_unheld_chunks() forgets them (a bad checksum, or
+    /// text the connection did not take). Only when nothing is held out of order (those
+    /// positions are then all free: a placed byte never overwrites a held one) and the
+    /// whole of `data` fits below `capacity`; false, with nothing copied or changed,
+    /// otherwise or when the pool refuses a chunk.
+    template <std::size_t C>
+    bool stage(basic_chunk_pool<C>& pool, std::span<const std::uint8_t> data, std::size_t capacity,
+               wire::checksum_accumulator& sum) noexcept
+    {
+        capacity = std::min(capacity, max_capacity);
+        if (range_count_ != 0 || data.empty() || capacity <= readable_ || data.size() > capacity - readable_)
+            return false;
+        const std::size_t need = (head_offset_ + readable_ + data.size() + C - 1) / C;
+        const chunk_index old_tail = chain_.tail();
+        const std::uint32_t old_count = chain_.count();
+        while (chain_.count() < need) {
+            if (!chain_.push_back(pool)) {
+                chain_.truncate(pool, old_tail, old_count);
+                return false;
+            }
+        }
+        copy_in(pool, readable_, data, &sum);
+        return true;
+    }
+
+    /// Releases chunks beyond the furthest byte held: what stage() allocated for bytes
+    /// that were not committed. Nothing held keeps no chunk at all.
+    template <std::size_t C>
+    void release_unheld_chunks(basic_chunk_pool<C>& pool) noexcept
+    {
+        if (empty()) {
+            clear(pool);
+            return;
+        }
+        const auto need = static_cast<std::uint32_t>((head_offset_ + extent() + C - 1) / C);
+        if (chain_.count() > need)
+            chain_.truncate(pool, chain_.seek(pool, need - 1).chunk, need);
     }
 
     /// Copies up to out.size() in-order bytes out and consumes them. Returns the
@@ -294,9 +348,11 @@ private:
         return done;
     }
 
-    // Writes bytes at position `at`; the chain already covers them.
+    // Writes bytes at position `at`; the chain already covers them. With `sum`, the
+    // bytes are added to it as they are copied.
     template <std::size_t C>
-    void copy_in(basic_chunk_pool<C>& pool, std::size_t at, std::span<const std::uint8_t> bytes)
+    void copy_in(basic_chunk_pool<C>& pool, std::size_t at, std::span<const std::uint8_t> bytes,
+                 wire::checksum_accumulator* sum = nullptr)
     {
         const std::size_t v = head_offset_ + at;
         detail::chunk_chain::position& cursor =
@@ -305,7 +361,11 @@ private:
         std::size_t done = 0;
         for (;;) {
             const std::size_t len = std::min(bytes.size() - done, C - in_chunk);
-            std::memcpy(pool.data(cursor.chunk) + in_chunk, bytes.data() + done, len);
+            std::uint8_t* to = pool.data(cursor.chunk) + in_chunk;
+            if (sum != nullptr)
+                wire::copy_and_add(*sum, {to, len}, bytes.subspan(done, len));
+            else
+                std::memcpy(to, bytes.data() + done, len);
             done += len;
             if (done == bytes.size())
                 return;

@@ -18,6 +18,10 @@ using wire::tcp_flags;
 struct segment {
     wire::tcp_header header;
     std::span<const std::uint8_t> payload;
+    /// Bytes at the start of the payload that connection::stage_text() has already
+    /// copied into the receive buffer at RCV.NXT (the stack verified the checksum on
+    /// that copy); the text step commits them instead of copying them again.
+    std::size_t placed = 0;
 
     seq32 seq() const noexcept { return header.seq; }
     seq32 ack() const noexcept { return header.ack; }

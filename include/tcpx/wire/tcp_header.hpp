@@ -8,6 +8,7 @@
 // tcp_header::emit writes exactly size() bytes. Nothing here allocates.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -78,6 +79,10 @@ public:
     /// RFC 9293 §3.1 / RFC 1122 §4.2.2.7: the checksum over the pseudo-header,
     /// header and data. Call after check().
     bool checksum_ok(ipv4_address source, ipv4_address destination) const noexcept;
+    /// The pseudo-header and the header (options included) summed: add the payload —
+    /// or copy it out with copy_and_add, summing on the way (RFC 1071 §2) — and the
+    /// checksum is good if sum() == 0xffff. Call after check().
+    checksum_accumulator header_sum(ipv4_address source, ipv4_address destination) const noexcept;
 
     std::uint16_t source_port() const noexcept { return load16(tcp_field::source_port); }
     std::uint16_t destination_port() const noexcept { return load16(tcp_field::destination_port); }

@@ -212,6 +212,20 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
     return input_result::done;
 }
 
+template <congestion_control CC>
+bool connection<CC>::stage_text(const segment& seg, chunk_pool& pool, const config& cfg,
+                                wire::checksum_accumulator& sum) noexcept
+{
+    // The conditions under which process_text() will take the whole payload at
+    // RCV.NXT; anything else takes the general path, checksum first.
+    const bool takes_text =
+        state_ == state::established || state_ == state::fin_wait_1 || state_ == state::fin_wait_2;
+    if (!takes_text || released_ || seg.has(tcp_flags::syn) || seg.has(tcp_flags::rst) ||
+        seg.seq() != rcv_.nxt || seg.payload.size() > rcv_.wnd)
+        return false;
+    return rcvbuf_.stage(pool, seg.payload, cfg.receive_buffer, sum);
+}
+
 // RFC 9293 §3.10.7.4 first: the four cases of segment acceptability (§3.4 table).
 template <congestion_control CC>
 bool connection<CC>::acceptable(const segment& seg) const noexcept
@@ -506,7 +520,10 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
     }
     const bool in_order = offset == 0;
     const bool had_gap = rcvbuf_.held_out_of_order() != 0;
-    const auto r = rcvbuf_.write(ctx.pool, offset, data, ctx.cfg.receive_buffer);
+    // Text stage_text() placed is committed, not copied again: unless trimmed at the
+    // front (it was staged at RCV.NXT, so it is not), it starts at data.data().
+    const std::size_t placed = offset == 0 && data.data() == seg.payload.data() ? seg.placed : 0;
+    const auto r = rcvbuf_.write(ctx.pool, offset, data, ctx.cfg.receive_buffer, placed);
     if (!r.stored) ++stats_.out_of_order_dropped;
     if (r.delivered != 0) {
         rcv_.nxt += static_cast<std::uint32_t>(r.delivered);

@@ -10,7 +10,10 @@
 // How it stays portable: GCC and Clang vector extensions (no <immintrin.h>, which
 // would cost every translation unit its parse time), compiled for AVX2 through the
 // target attribute only in this function, and called only when the CPU says it has
-// AVX2. A build with -mavx2 (or -march=native on such a CPU) skips the question.
+// AVX2. A build with -mavx2 (or -march=native on such a CPU) skips the question; build
+// every translation unit of a program with the same -m flags, as for any inline code
+// (a function compiled for AVX2 in one and kept by the linker for all would run on CPUs
+// without it).
 #pragma once
 
 #include <algorithm>
@@ -52,11 +55,11 @@ inline bool cpu_has_avx2() noexcept
 /// Each 32-bit lane of a block is split into its two 16-bit halves, summed in 32-bit
 /// lanes: low and high halves of even blocks and of odd blocks in four accumulators,
 /// so that no add waits on the one before it. A half is at most 0xFFFF; in a batch of
-/// 2^14 blocks each accumulator lane collects at most 2^13 of them, and the four
-/// together stay below 2^32 (by a factor of 4). Each batch's lanes are then folded
-/// into the 64-bit total with the end-around carry. The halves of a native 32-bit
-/// word are two native 16-bit words whichever the byte order, so the sum is the
-/// scalar loop's, modulo 2^16 - 1.
+/// 2^14 blocks each accumulator lane collects at most 2^13 of them (under 2^29), so
+/// the four together stay below 2^31. Each batch's lanes are then folded into the
+/// 64-bit total with the end-around carry. The halves of a native 32-bit word are two
+/// native 16-bit words whichever the byte order, so the sum is the scalar loop's,
+/// modulo 2^16 - 1.
 template <bool Copy>
 __attribute__((target("avx2"))) inline std::uint64_t sum_blocks_wide(std::uint8_t* dst, const std::uint8_t* src,
                                                                      std::size_t blocks) noexcept

@@ -37,6 +37,15 @@ inline bool tcp_view::checksum_ok(ipv4_address source, ipv4_address destination)
     return acc.sum() == 0xffff;
 }
 
+inline checksum_accumulator tcp_view::header_sum(ipv4_address source, ipv4_address destination) const noexcept
+{
+    checksum_accumulator acc;
+    add_tcp_pseudo_header(acc, source, destination, bytes_.size());
+    // Bounded even if check() was skipped: a data offset past the end sums every byte.
+    acc.add(bytes_.first(std::min(header_length(), bytes_.size())));
+    return acc;
+}
+
 inline std::error_code tcp_header::parse(const tcp_view& view, tcp_header& out) noexcept
 {
     out.source_port = view.source_port();
