@@ -97,6 +97,7 @@ struct stack_counters {
     std::uint64_t packets_received = 0;
     std::uint64_t packets_sent = 0;
     std::uint64_t segments_received = 0;     ///< TCP segments that passed every wire check
+    std::uint64_t checksums_on_copy = 0;     ///< ... whose checksum was verified on the copy of their text into the receive buffer
     std::uint64_t segments_sent = 0;
     std::uint64_t retransmitted_segments = 0;
     std::uint64_t resets_sent = 0;           ///< every RST we sent

@@ -5,7 +5,9 @@
 // that path changes nothing (RFC 9293 §3.1 / RFC 1122 §4.2.2.7: it is discarded), that
 // text the connection does not take leaves no chunk behind, and that the path the
 // segment takes when it cannot be staged (out of order) is verified as well.
+#include <span>
 #include <string>
+#include <vector>
 
 #include "../support/scenario.hpp"
 
@@ -19,6 +21,17 @@ std::string text_of(std::size_t n, char first)
     std::string s(n, ' ');
     for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>(first + static_cast<char>(i % 23));
     return s;
+}
+
+std::span<std::uint8_t> tcp_part(std::vector<std::uint8_t>& p) { return std::span{p}.subspan(wire::ipv4_header::size); }
+
+// A correct checksum again after the test edited the segment on purpose.
+void reseal(std::vector<std::uint8_t>& p)
+{
+    auto seg = tcp_part(p);
+    seg[wire::tcp_field::checksum] = 0;
+    seg[wire::tcp_field::checksum + 1] = 0;
+    wire::fill_tcp_checksum(seg, wire::ipv4_address{10, 0, 0, 2}, wire::ipv4_address{10, 0, 0, 1});
 }
 
 }  // namespace
@@ -38,6 +51,7 @@ TEST_CASE("established_large_segment_with_damaged_text_is_dropped_and_delivers_n
     t.expect_nothing();
     // The retransmission, undamaged, is delivered whole and exact.
     t.inject(t.segment(ACK | PSH, t.peer_nxt, t.stack_nxt), text);
+    CHECK(t.st.counters().checksums_on_copy == 1);  // the damaged one was staged, not counted
     CHECK(t.receive(s) == text);
 }
 
@@ -92,12 +106,12 @@ TEST_CASE("established_large_out_of_order_segment_is_verified_too_then_joins_in_
 TEST_CASE("established_large_segments_back_to_back_are_delivered_exactly")
 {
     // Staging appends at RCV.NXT across chunk boundaries (16 KiB chunks): 40 segments
-    // of 1400 bytes cross three of them.
+    // of 1399 bytes cross three of them, most starting at an odd offset.
     scenario t;
     const socket s = t.establish_active();
     std::string all;
     for (int i = 0; i < 40; ++i) {
-        const std::string text = text_of(1400, static_cast<char>('!' + i));
+        const std::string text = text_of(1399, static_cast<char>('!' + i));
         t.inject(t.segment(ACK, t.peer_nxt, t.stack_nxt), text);
         t.peer_nxt += static_cast<std::uint32_t>(text.size());
         all += text;
@@ -106,4 +120,124 @@ TEST_CASE("established_large_segments_back_to_back_are_delivered_exactly")
     while (t.st.readable(s)) got += t.receive(s);
     CHECK(got == all);
     CHECK(t.st.counters().dropped(drop_reason::tcp_bad_checksum) == 0);
+    CHECK(t.st.counters().checksums_on_copy == 40);  // every one took the staged path
+}
+
+TEST_CASE("established_damaged_segment_over_unread_data_across_a_chunk_changes_nothing")
+{
+    // 16 KiB unread (a chunk boundary ahead), then a damaged segment that would also
+    // carry the FIN: neither its text nor its FIN counts, and the pool is as it was.
+    scenario t;
+    const socket s = t.establish_active();
+    std::string all;
+    while (all.size() < 16000) {
+        const std::string text = text_of(1001, static_cast<char>('A' + all.size() % 7));
+        t.inject(t.segment(ACK, t.peer_nxt, t.stack_nxt), text);
+        t.peer_nxt += static_cast<std::uint32_t>(text.size());
+        all += text;
+    }
+    (void)t.sent();
+    const std::size_t pool_before = t.st.pool().bytes_in_use();
+    const std::string next = text_of(1001, 'z');
+    auto p = t.build(t.segment(ACK | PSH | FIN, t.peer_nxt, t.stack_nxt), next);
+    p.back() ^= 1;
+    t.inject_raw(std::move(p));
+    CHECK(t.st.counters().dropped(drop_reason::tcp_bad_checksum) == 1);
+    CHECK(t.st.pool().bytes_in_use() == pool_before);
+    CHECK(t.st.state(s) == tcp::state::established);
+    t.expect_nothing();
+    t.inject(t.segment(ACK, t.peer_nxt, t.stack_nxt), next);
+    all += next;
+    std::string got;
+    while (t.st.readable(s)) got += t.receive(s);
+    CHECK(got == all);
+}
+
+TEST_CASE("fin_wait_1_damaged_segment_acking_our_fin_changes_nothing")
+{
+    scenario t;
+    const socket s = t.establish_then_fin_wait_1();
+    auto p = t.build(t.segment(ACK | FIN, t.peer_nxt, t.stack_nxt), text_of(400, 'a'));
+    p[p.size() - 7] ^= 0x40;
+    t.inject_raw(std::move(p));
+    CHECK(t.st.state(s) == tcp::state::fin_wait_1);
+    CHECK_FALSE(t.st.readable(s));
+    CHECK(t.st.counters().dropped(drop_reason::tcp_bad_checksum) == 1);
+    t.expect_nothing();
+}
+
+TEST_CASE("fin_wait_2_staged_text_with_fin_is_readable_in_time_wait")
+{
+    // RFC 9293 §3.10.7.4: the text step comes before the FIN step, so staged text is
+    // committed before the FIN moves the connection on.
+    scenario t;
+    const socket s = t.establish_then_fin_wait_2();
+    const std::string text = text_of(700, 'm');
+    t.inject(t.segment(ACK | FIN, t.peer_nxt, t.stack_nxt), text);
+    CHECK(t.st.state(s) == tcp::state::time_wait);
+    CHECK(t.st.counters().checksums_on_copy == 1);
+    CHECK(t.receive(s) == text);
+}
+
+TEST_CASE("established_bad_option_counts_as_bad_checksum_only_when_the_checksum_is_bad")
+{
+    // A segment whose checksum is not yet verified and whose options do not parse: a
+    // damaged one is a checksum failure, an intact one a bad option.
+    for (const bool damaged : {false, true}) {
+        scenario t;
+        (void)t.establish_active();
+        wire::tcp_header h = t.segment(ACK, t.peer_nxt, t.stack_nxt);
+        h.options.mss = 1460;
+        auto p = t.build(h, text_of(300, 'a'));
+        auto options = tcp_part(p).subspan(wire::tcp_field::fixed_size, 4);
+        options[0] = 8;  // timestamps, with a length of 1
+        options[1] = 1;
+        options[2] = 0;
+        options[3] = 0;
+        reseal(p);
+        if (damaged) p.back() ^= 1;
+        t.inject_raw(std::move(p));
+        CAPTURE(damaged);
+        CHECK(t.st.counters().dropped(drop_reason::tcp_bad_checksum) == (damaged ? 1u : 0u));
+        CHECK(t.st.counters().dropped(drop_reason::tcp_bad_option) == (damaged ? 0u : 1u));
+    }
+}
+
+TEST_CASE("listen_and_closed_damaged_large_segments_are_dropped_silently")
+{
+    scenario t;
+    std::error_code ec;
+    (void)t.st.listen(t.local_port, 8, ec);
+    auto p = t.build(t.segment(SYN, t.peer_iss), text_of(300, 'a'));
+    p.back() ^= 1;
+    t.inject_raw(std::move(p));
+    t.expect_nothing();
+    CHECK(t.st.connection_count() == 0);
+    t.local_port = 81;  // nobody listens here
+    auto q = t.build(t.segment(ACK, t.peer_iss, seq32{5}), text_of(300, 'a'));
+    q.back() ^= 1;
+    t.inject_raw(std::move(q));
+    t.expect_nothing();
+    CHECK(t.st.counters().no_listener_resets == 0);
+    CHECK(t.st.counters().dropped(drop_reason::tcp_bad_checksum) == 2);
+}
+
+TEST_CASE("established_pool_at_its_limit_a_damaged_segment_is_not_a_pool_refusal")
+{
+    // Staging declines at the pool's limit without asking the pool, so a segment that
+    // fails its checksum leaves no trace in the pool's refusal count.
+    config c = scenario_config();
+    c.pool_bytes = 16 * 1024;  // one chunk
+    scenario t{c};
+    (void)t.establish_active();
+    for (std::size_t at = 0; at < 16000; at += 1000) {
+        t.inject(t.segment(ACK, t.peer_nxt, t.stack_nxt), text_of(1000, 'a'));
+        t.peer_nxt += 1000;
+    }
+    const auto refused = t.st.pool().refused_at_limit();
+    auto p = t.build(t.segment(ACK, t.peer_nxt, t.stack_nxt), text_of(1000, 'q'));
+    p.back() ^= 1;
+    t.inject_raw(std::move(p));
+    CHECK(t.st.counters().dropped(drop_reason::tcp_bad_checksum) == 1);
+    CHECK(t.st.pool().refused_at_limit() == refused);
 }

@@ -459,3 +459,54 @@ TEST_CASE_TEMPLATE("recv_buffer_random_reordered_segments_reproduce_stream", Poo
         buf.clear(pool);
     }
 }
+
+// stage(): text copied past the readable bytes (summed on the way) stays unreadable;
+// release_unheld_chunks() gives its chunks back exactly, and write() with `placed`
+// commits it without copying. With a head offset inside the first chunk and text that
+// crosses into new chunks.
+TEST_CASE("recv_buffer_stage_release_and_commit_with_a_head_offset")
+{
+    tcpx::tcp::basic_chunk_pool<64> pool{1 << 20};
+    tcpx::tcp::recv_buffer b;
+    std::vector<std::uint8_t> a(100), d(77);
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<std::uint8_t>(i);
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<std::uint8_t>(200 + i);
+    CHECK(b.write(pool, 0, a, 1 << 20).delivered == 100);
+    std::vector<std::uint8_t> out(37);
+    CHECK(b.read(pool, out) == 37);  // head offset 37, 63 readable, two chunks
+    const auto before = pool.bytes_in_use();
+    tcpx::wire::checksum_accumulator sum;
+    REQUIRE(b.stage(pool, d, 1 << 20, sum));
+    CHECK(b.readable() == 63);
+    tcpx::wire::checksum_accumulator reference;
+    reference.add(d);
+    CHECK(sum.sum() == reference.sum());
+    b.release_unheld_chunks(pool);
+    CHECK(pool.bytes_in_use() == before);
+    tcpx::wire::checksum_accumulator again;
+    REQUIRE(b.stage(pool, d, 1 << 20, again));
+    CHECK(b.write(pool, 0, d, 1 << 20, d.size()).delivered == 77);
+    b.release_unheld_chunks(pool);  // nothing beyond what is held: keeps every chunk
+    std::vector<std::uint8_t> all(200);
+    CHECK(b.read(pool, all) == 140);
+    CHECK(std::equal(a.begin() + 37, a.end(), all.begin()));
+    CHECK(std::equal(d.begin(), d.end(), all.begin() + 63));
+    CHECK(pool.bytes_in_use() == 0);
+}
+
+TEST_CASE("recv_buffer_stage_declines_with_ranges_held_or_no_room")
+{
+    tcpx::tcp::basic_chunk_pool<64> pool{128};  // two chunks at most
+    tcpx::tcp::recv_buffer b;
+    const std::vector<std::uint8_t> d(50, 7);
+    tcpx::wire::checksum_accumulator sum;
+    CHECK(b.write(pool, 10, d, 1 << 20).stored);  // out of order: a range is held
+    CHECK_FALSE(b.stage(pool, d, 1 << 20, sum));
+    b.clear(pool);
+    CHECK_FALSE(b.stage(pool, d, 40, sum));           // beyond capacity
+    const std::vector<std::uint8_t> big(200, 1);
+    const auto refused = pool.refused_at_limit();
+    CHECK_FALSE(b.stage(pool, big, 1 << 20, sum));    // the pool has two chunks, not four
+    CHECK(pool.refused_at_limit() == refused);        // declined without asking
+    CHECK(pool.bytes_in_use() == 0);
+}

@@ -55,7 +55,8 @@ void stack<Device, Clock, CC>::on_packet(std::span<const std::uint8_t> packet, i
     // A device with receive offload may have verified it already (packet_info). A segment
     // with text enough to matter is verified on the copy of its text into the receive
     // buffer instead (on_tcp, connection::stage_text), so its bytes are read once, not
-    // twice (RFC 1071 §2); until then only the header is summed, and nothing acts on it.
+    // twice (RFC 1071 §2); until then only the header is summed, and the segment changes
+    // nothing (staged text stays unreadable and is released if the sum fails).
     std::optional<wire::checksum_accumulator> unverified;
     if (!info.checksum_valid) {
         if (tv.payload().size() >= checksum_on_copy_from) {
@@ -92,7 +93,10 @@ void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& s
             if (staged) slots_[*found].conn.release_staged(pool_);
             return drop(drop_reason::tcp_bad_checksum);
         }
-        if (staged) seg.placed = seg.payload.size();
+        if (staged) {
+            seg.placed = seg.payload.size();
+            ++counters_.checksums_on_copy;
+        }
     }
     ++counters_.segments_received;
     if (found != nullptr) {

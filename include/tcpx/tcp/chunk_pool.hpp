@@ -159,6 +159,10 @@ public:
     /// chunk also has a 4-byte link stored beside its block, not counted here.
     std::size_t bytes_reserved() const noexcept { return std::size_t{reserved_} * chunk_size; }
     std::size_t max_bytes() const noexcept { return std::size_t{max_chunks_} * chunk_size; }
+    /// Chunks allocate() may still hand out before max_bytes() is reached (the system
+    /// may refuse sooner). For a caller that must not count as refused when it only
+    /// tries (recv_buffer::stage, for a segment whose checksum is not yet known).
+    std::size_t chunks_available() const noexcept { return std::size_t{max_chunks_} - in_use_; }
 
     /// allocate() calls refused because bytes_in_use() had reached max_bytes().
     std::uint64_t refused_at_limit() const noexcept { return refused_at_limit_; }

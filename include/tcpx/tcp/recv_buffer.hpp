@@ -236,6 +236,10 @@ public:
         if (range_count_ != 0 || data.empty() || capacity <= readable_ || data.size() > capacity - readable_)
             return false;
         const std::size_t need = (head_offset_ + readable_ + data.size() + C - 1) / C;
+        // At the pool's limit, decline without asking it: the segment may yet fail its
+        // checksum, and a damaged one must not show up in the pool's refusal count.
+        if (need > chain_.count() && need - chain_.count() > pool.chunks_available())
+            return false;
         const chunk_index old_tail = chain_.tail();
         const std::uint32_t old_count = chain_.count();
         while (chain_.count() < need) {

@@ -523,6 +523,7 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
     // Text stage_text() placed is committed, not copied again: unless trimmed at the
     // front (it was staged at RCV.NXT, so it is not), it starts at data.data().
     const std::size_t placed = offset == 0 && data.data() == seg.payload.data() ? seg.placed : 0;
+    assert(placed == 0 || data.size() == placed);  // stage_text() took only text that fits whole
     const auto r = rcvbuf_.write(ctx.pool, offset, data, ctx.cfg.receive_buffer, placed);
     if (!r.stored) ++stats_.out_of_order_dropped;
     if (r.delivered != 0) {
