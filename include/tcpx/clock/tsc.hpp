@@ -23,7 +23,9 @@
 //     steady_clock for a while instead of drifting.
 //   - A steady_clock reading pairs with the counter read on both sides of it; one
 //     that took long (an interrupt, a preemption) is used as a time but not as an
-//     anchor, so it cannot skew the rate or the extrapolations that follow.
+//     anchor, so it cannot skew the rate or the extrapolations that follow. Where
+//     every reading takes that long (a virtual machine that traps the clock read),
+//     the clock never anchors and is simply steady_clock: correct, not faster.
 //   - now() never decreases: each answer is at least the one before it.
 //   - Without an invariant TSC (CPUID 8000_0007H EDX bit 8: constant rate in every
 //     power state), or off x86-64, every now() reads steady_clock.
