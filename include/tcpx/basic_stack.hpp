@@ -72,6 +72,13 @@ public:
     std::size_t send(tcpx::socket s, std::span<const std::uint8_t> data, std::error_code& ec);
     /// Copies received bytes; errc::end_of_stream after the peer closed, would_block if none yet.
     std::size_t receive(tcpx::socket s, std::span<std::uint8_t> out, std::error_code& ec);
+    /// Reads without copying: calls take(std::span<const std::uint8_t> run) for each run
+    /// of received bytes in order, in the stack's own buffer, until it returns less than
+    /// the run's size; the bytes it says it took (its return value) are consumed, as if
+    /// receive() had copied them out. Returns their count; errors as receive(). The span
+    /// is valid only during the call; `take` must not call into the stack.
+    template <class Take>
+    std::size_t receive_in_place(tcpx::socket s, Take&& take, std::error_code& ec);
 
     // ---- closing ----
     /// Closes the sending side (a FIN follows the data); reading goes on (half-close).

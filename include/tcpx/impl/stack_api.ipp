@@ -264,6 +264,21 @@ std::size_t stack<Device, Clock, CC>::receive(tcpx::socket h, std::span<std::uin
     return n;
 }
 
+template <device Device, clock Clock, congestion_control CC>
+template <class Take>
+std::size_t stack<Device, Clock, CC>::receive_in_place(tcpx::socket h, Take&& take, std::error_code& ec)
+{
+    slot* s = find(h);
+    if (s == nullptr) {
+        ec = errc::bad_handle;
+        return 0;
+    }
+    auto ctx = context_at(last_poll_);
+    const std::size_t n = s->conn.receive_in_place(take, ctx, ec);
+    if (n != 0) mark_dirty(h.index);  // a window update may be due
+    return n;
+}
+
 // ---- closing ----
 
 template <device Device, clock Clock, congestion_control CC>

@@ -102,6 +102,13 @@ public:
     std::size_t send(std::span<const std::uint8_t> data, context& ctx, std::error_code& ec) noexcept;
     /// RECEIVE: copies in-order data; errc::end_of_stream after the peer's FIN, would_block when empty.
     std::size_t receive(std::span<std::uint8_t> out, context& ctx, std::error_code& ec) noexcept;
+    /// RECEIVE without a copy: hands the in-order bytes to `take` in place, run by run
+    /// (std::span<const std::uint8_t>); take returns how many of the run it consumed, and
+    /// consuming less than the whole run stops. Returns the bytes consumed; errors as
+    /// receive(). `take` must not call back into this connection; if it throws, nothing
+    /// is consumed.
+    template <class Take>
+    std::size_t receive_in_place(Take&& take, context& ctx, std::error_code& ec);
     /// CLOSE of the sending side (§3.10.4): a FIN follows the queued data.
     std::error_code shutdown(context& ctx) noexcept;
     /// The user let go of the connection: no more reads. Unread or later data resets it
@@ -233,6 +240,10 @@ private:
     void fill_common(outgoing& out, context& ctx) noexcept;
     std::uint16_t advertise_window(context& ctx) noexcept;
     std::uint32_t receive_space(const config& cfg) const noexcept;
+    /// After the application read: a window update if reading opened the window enough.
+    void after_read(context& ctx) noexcept;
+    /// receive()'s answer when nothing is readable: end of stream, closed, or not yet.
+    std::error_code nothing_readable() const noexcept;
     std::uint32_t flight_size() const noexcept { return static_cast<std::uint32_t>(snd_.max - snd_.una); }
     std::size_t send_data_offset() const noexcept { return static_cast<std::size_t>(snd_.nxt - data_start()); }
     // The SYN takes ISS; data starts after it. A flag, not `SND.UNA == ISS`: after 2^32

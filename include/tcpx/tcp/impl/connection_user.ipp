@@ -120,23 +120,52 @@ std::size_t connection<CC>::receive(std::span<std::uint8_t> out, context& ctx, s
     ec.clear();
     if (rcvbuf_.readable() != 0) {
         const std::size_t n = rcvbuf_.read(ctx.pool, out);
-        // RFC 1122 §4.2.3.3: tell the sender when reading opened the window enough
-        // (the same threshold advertise_window() applies).
-        const seq32 right = rcv_.nxt + receive_space(ctx.cfg);
-        const auto threshold = std::min<std::uint32_t>(static_cast<std::uint32_t>(ctx.cfg.receive_buffer / 2), snd_.mss);
-        if (is_synchronized(state_) && !fin_received_ && seq_gt(right, rcv_.adv) &&
-            static_cast<std::uint32_t>(right - rcv_.adv) >= threshold &&
-            rcv_.wnd < std::max<std::uint32_t>(threshold, static_cast<std::uint32_t>(ctx.cfg.receive_buffer / 2)))
-            ack_now_ = true;
+        after_read(ctx);
         return n;
     }
-    if (fin_received_) {
-        ec = errc::end_of_stream;
-        return 0;
-    }
-    if (state_ == state::closed) ec = error_ ? error_ : std::error_code{errc::not_connected};
-    else ec = errc::would_block;
+    ec = nothing_readable();
     return 0;
+}
+
+template <congestion_control CC>
+template <class Take>
+std::size_t connection<CC>::receive_in_place(Take&& take, context& ctx, std::error_code& ec)
+{
+    ec.clear();
+    if (rcvbuf_.readable() != 0) {
+        std::size_t n = 0;
+        rcvbuf_.peek_runs(ctx.pool, [&](std::span<const std::uint8_t> run) {
+            const std::size_t took = std::min<std::size_t>(take(run), run.size());
+            n += took;
+            return took == run.size();
+        });
+        rcvbuf_.consume(ctx.pool, n);
+        if (n != 0) after_read(ctx);
+        return n;
+    }
+    ec = nothing_readable();
+    return 0;
+}
+
+template <congestion_control CC>
+void connection<CC>::after_read(context& ctx) noexcept
+{
+    // RFC 1122 §4.2.3.3: tell the sender when reading opened the window enough
+    // (the same threshold advertise_window() applies).
+    const seq32 right = rcv_.nxt + receive_space(ctx.cfg);
+    const auto threshold = std::min<std::uint32_t>(static_cast<std::uint32_t>(ctx.cfg.receive_buffer / 2), snd_.mss);
+    if (is_synchronized(state_) && !fin_received_ && seq_gt(right, rcv_.adv) &&
+        static_cast<std::uint32_t>(right - rcv_.adv) >= threshold &&
+        rcv_.wnd < std::max<std::uint32_t>(threshold, static_cast<std::uint32_t>(ctx.cfg.receive_buffer / 2)))
+        ack_now_ = true;
+}
+
+template <congestion_control CC>
+std::error_code connection<CC>::nothing_readable() const noexcept
+{
+    if (fin_received_) return errc::end_of_stream;
+    if (state_ == state::closed) return error_ ? error_ : std::error_code{errc::not_connected};
+    return errc::would_block;
 }
 
 // RFC 9293 §3.10.4 CLOSE, for the sending side.
