@@ -184,16 +184,9 @@ public:
                 return {0, false};
         }
 
-        // Chunks up to the furthest byte held afterwards; on refusal, undo.
-        const std::size_t need = (head_offset_ + std::max(extent(), end) + C - 1) / C;
-        const chunk_index old_tail = chain_.tail();
-        const std::uint32_t old_count = chain_.count();
-        while (chain_.count() < need) {
-            if (!chain_.push_back(pool)) {
-                chain_.truncate(pool, old_tail, old_count);
-                return {0, false};
-            }
-        }
+        // Chunks up to the furthest byte held afterwards.
+        if (!cover(pool, std::max(extent(), end)))
+            return {0, false};
 
         // Copy the parts of [begin, end) not already held (first copy wins), after the
         // ones stage() placed (which it did only with nothing held: no range to skip).
@@ -235,19 +228,13 @@ public:
         capacity = std::min(capacity, max_capacity);
         if (range_count_ != 0 || data.empty() || capacity <= readable_ || data.size() > capacity - readable_)
             return false;
-        const std::size_t need = (head_offset_ + readable_ + data.size() + C - 1) / C;
         // At the pool's limit, decline without asking it: the segment may yet fail its
         // checksum, and a damaged one must not show up in the pool's refusal count.
+        const std::size_t need = (head_offset_ + readable_ + data.size() + C - 1) / C;
         if (need > chain_.count() && need - chain_.count() > pool.chunks_available())
             return false;
-        const chunk_index old_tail = chain_.tail();
-        const std::uint32_t old_count = chain_.count();
-        while (chain_.count() < need) {
-            if (!chain_.push_back(pool)) {
-                chain_.truncate(pool, old_tail, old_count);
-                return false;
-            }
-        }
+        if (!cover(pool, readable_ + data.size()))
+            return false;
         copy_in(pool, readable_, data, &sum);
         return true;
     }
@@ -350,6 +337,23 @@ private:
             in_chunk = 0;
         }
         return done;
+    }
+
+    // Chunks for every position below `end`; false, and the chain as it was, when the
+    // pool refuses one.
+    template <std::size_t C>
+    bool cover(basic_chunk_pool<C>& pool, std::size_t end) noexcept
+    {
+        const std::size_t need = (head_offset_ + end + C - 1) / C;
+        const chunk_index old_tail = chain_.tail();
+        const std::uint32_t old_count = chain_.count();
+        while (chain_.count() < need) {
+            if (!chain_.push_back(pool)) {
+                chain_.truncate(pool, old_tail, old_count);
+                return false;
+            }
+        }
+        return true;
     }
 
     // Writes bytes at position `at`; the chain already covers them. With `sum`, the

@@ -216,8 +216,9 @@ template <congestion_control CC>
 bool connection<CC>::stage_text(const segment& seg, chunk_pool& pool, const config& cfg,
                                 wire::checksum_accumulator& sum) noexcept
 {
-    // The conditions under which process_text() will take the whole payload at
-    // RCV.NXT; anything else takes the general path, checksum first.
+    // The conditions under which process_text() (RFC 9293 §3.10.7.4, seventh: text in
+    // ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2) takes the whole payload at RCV.NXT inside
+    // RCV.WND; anything else takes the general path, checksum first.
     const bool takes_text =
         state_ == state::established || state_ == state::fin_wait_1 || state_ == state::fin_wait_2;
     if (!takes_text || released_ || seg.has(tcp_flags::syn) || seg.has(tcp_flags::rst) ||

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstring>
 #include <bit>
 
 namespace tcpx::tcp {
@@ -117,14 +118,14 @@ std::size_t connection<CC>::send(std::span<const std::uint8_t> data, context& ct
 template <congestion_control CC>
 std::size_t connection<CC>::receive(std::span<std::uint8_t> out, context& ctx, std::error_code& ec) noexcept
 {
-    ec.clear();
-    if (rcvbuf_.readable() != 0) {
-        const std::size_t n = rcvbuf_.read(ctx.pool, out);
-        after_read(ctx);
+    // receive_in_place with a taker that copies into `out` until it is full.
+    std::size_t done = 0;
+    return receive_in_place([&](std::span<const std::uint8_t> run) {
+        const std::size_t n = std::min(run.size(), out.size() - done);
+        if (n != 0) std::memcpy(out.data() + done, run.data(), n);
+        done += n;
         return n;
-    }
-    ec = nothing_readable();
-    return 0;
+    }, ctx, ec);
 }
 
 template <congestion_control CC>
