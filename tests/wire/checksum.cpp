@@ -473,6 +473,42 @@ TEST_CASE("checksum_wide_loop_batches_match_reference_at_the_overflow_bounds")
     }
 }
 
+// checksum_wide.ipp copies backward when the destination is a little past the source
+// modulo 4096 (4K aliasing). Both directions must copy every byte and give the same sum,
+// with odd block counts, unaligned ends, and runs across a batch (2^14 blocks); and a
+// distance just outside the window, and 0, stay forward.
+TEST_CASE("copy_and_add_near_4k_aliasing_copies_backward_exactly")
+{
+#if TCPX_CHECKSUM_WIDE
+    using tcpx::wire::detail::alias_window;
+#else
+    constexpr std::size_t alias_window = 256;  // only the scalar loop: every distance is forward
+#endif
+    std::mt19937 rng(4096);
+    constexpr std::size_t batch = std::size_t{32} << 14;
+    const bytes source = random_bytes(rng, batch + 4096);
+    for (const std::size_t ahead : {std::size_t{0}, std::size_t{1}, std::size_t{48}, alias_window - 1,
+                                    alias_window, std::size_t{4064}}) {
+        for (const std::size_t len : {std::size_t{128}, std::size_t{1460}, std::size_t{32 * 41 + 5}, batch + 96 + 3}) {
+            for (const std::size_t misalign : {std::size_t{0}, std::size_t{13}}) {
+                // One buffer, so that the distance between source and copy is exact.
+                bytes buffer(2 * (batch + 8192) + 8192, 0);
+                const std::size_t from = misalign;
+                const std::size_t to = (from + len + 4095) / 4096 * 4096 + 4096 + misalign + ahead;
+                std::memcpy(buffer.data() + from, source.data(), len);
+                checksum_accumulator acc;
+                tcpx::wire::copy_and_add(acc, std::span{buffer}.subspan(to, len),
+                                         std::span<const std::uint8_t>{buffer}.subspan(from, len));
+                CAPTURE(ahead);
+                CAPTURE(len);
+                CAPTURE(misalign);
+                CHECK(std::memcmp(buffer.data() + to, source.data(), len) == 0);
+                CHECK(acc.sum() == reference_sum(std::span{source}.first(len)));
+            }
+        }
+    }
+}
+
 // The vector loop against the scalar one directly (the tests above go through
 // dispatch, which on an AVX2 machine never runs the scalar loop on long runs), and
 // non-zero data whose sum is a multiple of 0xFFFF: it must fold to 0xFFFF (-0), never
