@@ -756,11 +756,13 @@ TEST_CASE("established_icmp_error_quoting_unknown_connection_is_ignored")
     expect_no_packet(t);
 }
 
-TEST_CASE("established_fragmentation_needed_lowers_mss")
+TEST_CASE("established_fragmentation_needed_lowers_mss_and_resends_at_once")
 {
     // RFC 1191 §6.4: "fragmentation needed" with a next-hop MTU lowers the segment
-    // size to MTU - 40; the data lost to it is resent at the next retransmission,
-    // already at the new size, and new data follows at the new size too.
+    // size to MTU - 40. §6.5: what the router dropped is resent at once, from SND.UNA,
+    // already at the new size — not a retransmission timeout later — and the congestion
+    // state is left as it was (a narrower path, not congestion). New data follows at the
+    // new size too.
     scenario t;
     const socket s = establish_with_mss_1460(t);
     const std::string big(3 * 1460, 'x');
@@ -770,20 +772,31 @@ TEST_CASE("established_fragmentation_needed_lowers_mss")
     const bytes first = t.dev.outbox.front();
     for (const auto& p : t.dev.outbox) CHECK(scenario::parse(p).payload.size() == 1460);
     t.dev.outbox.clear();
+    const std::uint32_t cwnd = t.st.connection(s)->congestion().cwnd();
+    const std::uint32_t ssthresh = t.st.connection(s)->congestion().ssthresh();
 
     t.inject_raw(unreachable_about(t, wire::unreachable_code::fragmentation_needed, first, 1000));
     CHECK(t.st.connection(s)->send_mss() == 960);
     CHECK(t.st.counters().icmp_errors_received == 1);
     CHECK(t.st.state(s) == tcp::state::established);
     CHECK_FALSE(t.st.error(s));
+    CHECK(t.st.connection(s)->congestion().cwnd() == cwnd);
+    CHECK(t.st.connection(s)->congestion().ssthresh() == ssthresh);
 
-    // The retransmission timer resends from SND.UNA, in 960-byte pieces.
-    REQUIRE(t.advance_to_deadline());
+    // Sent by the poll that took the ICMP message: the whole flight again, in order, in
+    // 960-byte pieces, each counted as a retransmission.
     const auto resent = t.sent();
     REQUIRE_FALSE(resent.empty());
     CHECK(resent.front().seq() == t.stack_nxt);
-    CHECK(resent.front().payload.size() == 960);
-    for (const auto& c : resent) CHECK(c.payload.size() <= 960);
+    std::size_t bytes_resent = 0;
+    for (const auto& c : resent) {
+        CHECK(c.payload.size() <= 960);
+        CHECK(c.seq() == t.stack_nxt + static_cast<std::uint32_t>(bytes_resent));
+        bytes_resent += c.payload.size();
+    }
+    CHECK(bytes_resent == big.size());
+    CHECK(t.st.connection(s)->stats().retransmitted_segments == resent.size());
+    CHECK(t.st.connection(s)->stats().timeouts == 0);
 
     // Everything acknowledged; what comes next is 960 at most as well.
     t.inject(t.peer_ack(t.stack_nxt + static_cast<std::uint32_t>(big.size())));
@@ -795,6 +808,63 @@ TEST_CASE("established_fragmentation_needed_lowers_mss")
     CHECK(fresh.front().seq() == t.stack_nxt);
     CHECK(fresh.front().payload.size() == 960);
     for (const auto& c : fresh) CHECK(c.payload.size() <= 960);
+}
+
+TEST_CASE("established_fragmentation_needed_that_does_not_lower_mss_resends_nothing")
+{
+    // A second message about the same flight, naming the same or a larger MTU, changes
+    // nothing and sends nothing: forged or repeated ICMP cannot make the flight repeat.
+    scenario t;
+    const socket s = establish_with_mss_1460(t);
+    REQUIRE(t.send(s, std::string(2 * 1460, 'x')) == 2 * 1460);
+    t.st.poll();
+    REQUIRE_FALSE(t.dev.outbox.empty());
+    const bytes first = t.dev.outbox.front();
+    t.dev.outbox.clear();
+    t.inject_raw(unreachable_about(t, wire::unreachable_code::fragmentation_needed, first, 1000));
+    REQUIRE(t.st.connection(s)->send_mss() == 960);
+    const auto resent = t.sent();
+    REQUIRE_FALSE(resent.empty());
+    const std::uint64_t retransmitted = t.st.connection(s)->stats().retransmitted_segments;
+    for (const std::uint16_t mtu : {std::uint16_t{1000}, std::uint16_t{1400}, std::uint16_t{9000}}) {
+        CAPTURE(mtu);
+        t.inject_raw(unreachable_about(t, wire::unreachable_code::fragmentation_needed, first, mtu));
+        CHECK(t.st.connection(s)->send_mss() == 960);
+        expect_no_packet(t);
+    }
+    CHECK(t.st.connection(s)->stats().retransmitted_segments == retransmitted);
+}
+
+TEST_CASE("established_fragmentation_needed_during_zero_window_probing_leaves_the_probe_alone")
+{
+    // While the peer's window is zero and the persist timer probes it (RFC 9293
+    // §3.8.6.1), a lower MSS takes effect for later segments, but going back to SND.UNA
+    // sends nothing: the window decides, as for any send.
+    scenario t;
+    const socket s = establish_with_mss_1460(t);
+    REQUIRE(t.send(s, std::string(1460, 'x')) == 1460);
+    t.st.poll();
+    REQUIRE_FALSE(t.dev.outbox.empty());
+    const bytes first = t.dev.outbox.front();
+    (void)t.sent();
+    // The peer takes the segment and shuts its window; more data waits.
+    wire::tcp_header shut = t.peer_ack(t.stack_nxt + 1460);
+    shut.window = 0;
+    t.inject(shut);
+    t.stack_nxt = t.stack_nxt + 1460;
+    REQUIRE(t.send(s, std::string(3000, 'y')) == 3000);
+    (void)t.sent();
+    // The first probe goes out when the persist timer fires.
+    REQUIRE(t.advance_to_deadline());
+    const auto probe = t.sent();
+    REQUIRE(probe.size() == 1);
+    REQUIRE(probe.front().payload.size() == 1);
+    // An ICMP message quoting the probe (in flight: SND.UNA) lowers the MSS only.
+    bytes quoted = first;  // the same connection's header, with the probe's sequence number
+    boost::endian::store_big_u32(quoted.data() + wire::ipv4_header::size + 4, t.stack_nxt.value());
+    t.inject_raw(unreachable_about(t, wire::unreachable_code::fragmentation_needed, quoted, 1000));
+    CHECK(t.st.connection(s)->send_mss() == 960);
+    expect_no_packet(t);
 }
 
 TEST_CASE("established_fragmentation_needed_below_576_is_floored_at_536")

@@ -665,12 +665,26 @@ bool connection<CC>::on_icmp_error(const icmp_error& e, seq32 quoted_seq) noexce
     case icmp_error::kind::fragmentation_needed: {
         // RFC 1191 §6.4: the router's MTU lowers the size of what we send; never below
         // 576 bytes of packet (RFC 1122 §3.3.3's minimum, as Linux's min_pmtu does), so a
-        // forged message cannot shrink segments to nothing. Lost data is resent at the
-        // next retransmission, already at the new size.
+        // forged message cannot shrink segments to nothing.
         constexpr std::uint16_t headers = 40;
         const std::uint16_t mtu = e.next_hop_mtu >= 576 ? e.next_hop_mtu : 576;
         path_mss_ = std::min(path_mss_, static_cast<std::uint16_t>(mtu - headers));
-        if (path_mss_ < snd_.mss) snd_.mss = path_mss_;
+        if (path_mss_ >= snd_.mss) return true;
+        snd_.mss = path_mss_;
+        // RFC 1191 §6.5: the router dropped what it could not forward; resend it now, at
+        // the new size and for this connection only, rather than a retransmission
+        // timeout later, once per step of a multi-step discovery (Linux does the same,
+        // tcp_simple_retransmit). Going back to SND.UNA resends the flight within the
+        // windows as they are; the congestion state stays, since the drop says the path
+        // is narrower, not congested. Each resend is a retransmission to Karn's rule
+        // (record_sent), so no RTT sample comes from it. A message that does
+        // not lower the MSS resends nothing, so forged ones cannot make us repeat the
+        // flight more than the few steps down to 536. (Into a zero window nothing goes:
+        // the usable window decides, as for any send.)
+        if (is_synchronized(state_) && snd_.una != snd_.max) {
+            snd_.nxt = snd_.una;
+            fast_retransmit_ = false;
+        }
         return true;
     }
     }
