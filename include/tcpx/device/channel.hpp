@@ -37,6 +37,7 @@
 #include <utility>
 
 #include <tcpx/concepts.hpp>
+#include <tcpx/device/detail/end_pair.hpp>
 #include <tcpx/device/detail/packet_ring.hpp>
 #include <tcpx/time.hpp>
 #include <tcpx/wakeup.hpp>
@@ -133,7 +134,7 @@ public:
     }
 
 private:
-    friend class channel_link;
+    friend class detail::end_pair<channel>;
     using ring = detail::packet_ring<>;
 
     explicit channel(const channel_config& config)
@@ -169,33 +170,12 @@ private:
     channel_counters counters_;
 };
 
-/// Two channel ends, each the other's peer. Not copyable, not movable: the ends point
-/// at each other. Throws std::system_error if an eventfd cannot be made.
-class channel_link {
+/// Two channel ends, each the other's peer (end(0), end(1)). Not copyable, not
+/// movable: the ends point at each other. Throws std::system_error if an eventfd
+/// cannot be made.
+class channel_link : public detail::end_pair<channel> {
 public:
-    explicit channel_link(const channel_config& config = {}) : ends_{channel{config}, channel{config}}
-    {
-        ends_[0].peer_ = &ends_[1];
-        ends_[1].peer_ = &ends_[0];
-    }
-
-    channel_link(const channel_link&) = delete;
-    channel_link& operator=(const channel_link&) = delete;
-
-    /// End i, i in {0, 1}.
-    channel& end(std::size_t i) noexcept
-    {
-        assert(i < 2);
-        return ends_[i & 1];
-    }
-    const channel& end(std::size_t i) const noexcept
-    {
-        assert(i < 2);
-        return ends_[i & 1];
-    }
-
-private:
-    channel ends_[2];
+    explicit channel_link(const channel_config& config = {}) : end_pair{config} {}
 };
 
 static_assert(tcpx::pollable_device<channel>);

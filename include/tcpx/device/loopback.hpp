@@ -41,6 +41,7 @@
 #include <vector>
 
 #include <tcpx/concepts.hpp>
+#include <tcpx/device/detail/end_pair.hpp>
 #include <tcpx/device/detail/packet_ring.hpp>
 #include <tcpx/error.hpp>
 #include <tcpx/time.hpp>
@@ -145,7 +146,7 @@ public:
     std::uint32_t address() const noexcept { return address_; }
 
 private:
-    friend class loopback_link;
+    friend class detail::end_pair<loopback>;
     friend class loopback_switch;
 
     loopback(const loopback_config& config, std::uint32_t address)
@@ -180,34 +181,11 @@ private:
     loopback_counters counters_;
 };
 
-/// Two loopback ends, each the other's peer. Not copyable, not movable: the ends
-/// point at each other.
-class loopback_link {
+/// Two loopback ends, each the other's peer (end(0), end(1)). Not copyable, not
+/// movable: the ends point at each other.
+class loopback_link : public detail::end_pair<loopback> {
 public:
-    explicit loopback_link(const loopback_config& config = {})
-        : ends_{loopback{config, 0}, loopback{config, 0}}
-    {
-        ends_[0].peer_ = &ends_[1];
-        ends_[1].peer_ = &ends_[0];
-    }
-
-    loopback_link(const loopback_link&) = delete;
-    loopback_link& operator=(const loopback_link&) = delete;
-
-    /// End i, i in {0, 1}.
-    loopback& end(std::size_t i) noexcept
-    {
-        assert(i < 2);
-        return ends_[i & 1];
-    }
-    const loopback& end(std::size_t i) const noexcept
-    {
-        assert(i < 2);
-        return ends_[i & 1];
-    }
-
-private:
-    loopback ends_[2];
+    explicit loopback_link(const loopback_config& config = {}) : end_pair{config, std::uint32_t{0}} {}
 };
 
 namespace detail {
