@@ -33,6 +33,11 @@ struct config {
     std::size_t receive_buffer = 256 * 1024;  ///< per connection: unread + out-of-order bytes
     /// RFC 7323 §2: offer window scaling in our SYN (the shift is derived from receive_buffer).
     bool window_scaling = true;
+    /// RFC 2018: offer SACK-permitted in our SYN (and answer a peer's), and, where both
+    /// SYNs carried it, report out-of-order data in SACK blocks on every ACK. As a
+    /// sender this stack does not yet act on the peer's blocks (RFC 6675): they are
+    /// parsed and ignored, which RFC 2018 §8 allows.
+    bool sack = true;
     /// Stack-wide data pool limit; at the limit, sends take less and out-of-order data is dropped.
     std::size_t pool_bytes = std::size_t{256} << 20;
 

@@ -238,6 +238,8 @@ private:
     bool next_handshake_segment(context& ctx, outgoing& out) noexcept;
     bool next_data_segment(context& ctx, outgoing& out) noexcept;
     void fill_common(outgoing& out, context& ctx) noexcept;
+    void fill_sack_blocks(wire::tcp_options& options) const noexcept;
+    void note_sack_arrival(seq32 first) noexcept;
     std::uint16_t advertise_window(context& ctx) noexcept;
     std::uint32_t receive_space(const config& cfg) const noexcept;
     /// After the application read: a window update if reading opened the window enough.
@@ -323,6 +325,11 @@ private:
     bool probe_ = false;             ///< persist: send one byte beyond the window
     bool keepalive_probe_ = false;
     bool peer_offered_scale_ = false;
+    bool sack_ok_ = false;           ///< RFC 2018 §2: both SYNs carried SACK-permitted
+    std::uint8_t sack_recent_count_ = 0;
+    /// RFC 2018 §4: the first byte of the latest out-of-order arrivals, newest first;
+    /// their blocks lead the SACK option.
+    std::array<seq32, wire::tcp_options::max_sack_blocks> sack_recent_{};
 };
 
 }  // namespace tcpx::tcp

@@ -527,6 +527,7 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
     assert(placed == 0 || data.size() == placed);  // stage_text() took only text that fits whole
     const auto r = rcvbuf_.write(ctx.pool, offset, data, ctx.cfg.receive_buffer, placed);
     if (!r.stored) ++stats_.out_of_order_dropped;
+    if (!in_order && r.stored) note_sack_arrival(first);
     if (r.delivered != 0) {
         rcv_.nxt += static_cast<std::uint32_t>(r.delivered);
         stats_.bytes_received += r.delivered;
@@ -597,6 +598,9 @@ void connection<CC>::learn_options(const segment& syn, context& ctx) noexcept
     peer_mss_ = o.mss ? std::max<std::uint16_t>(*o.mss, 64) : 536;
     // RFC 1191 §6.4: a path MTU learned from ICMP before the SYN-ACK still caps it.
     snd_.mss = std::min({peer_mss_, announced_mss(ctx.cfg), path_mss_});
+    // RFC 2018 §2: SACK blocks may be sent only if both SYNs carried SACK-permitted
+    // (ours does whenever cfg.sack is on; a SYN,ACK answers with it only then).
+    sack_ok_ = ctx.cfg.sack && o.sack_permitted;
     // RFC 7323 §2.2: scaling is on only if both SYNs carried the option.
     peer_offered_scale_ = o.window_scale.has_value();
     if (peer_offered_scale_ && ctx.cfg.window_scaling) {

@@ -66,6 +66,8 @@ bool connection<CC>::next_handshake_segment(context& ctx, outgoing& out) noexcep
     // RFC 7323 §2.2: offer scaling in a SYN; in a SYN,ACK only if the peer offered it.
     if (ctx.cfg.window_scaling && (state_ == state::syn_sent || peer_offered_scale_))
         out.header.options.window_scale = rcv_.scale;
+    // RFC 2018 §2: likewise SACK-permitted.
+    out.header.options.sack_permitted = ctx.cfg.sack && (state_ == state::syn_sent || sack_ok_);
     record_sent(out, 1, ctx);
     return true;
 }
@@ -79,6 +81,60 @@ void connection<CC>::fill_common(outgoing& out, context& ctx) noexcept
     out.header.ack = rcv_.nxt;
     out.header.flags = tcp_flags::ack;
     out.header.window = advertise_window(ctx);
+    if (sack_ok_ && rcvbuf_.held_out_of_order() != 0) fill_sack_blocks(out.header.options);
+}
+
+// RFC 2018 §4: every ACK sent while out-of-order data is held reports it. The first
+// block holds the latest arrival (the segment that triggered this ACK, unless that one
+// advanced RCV.NXT), the next ones the arrivals before it, newest first — so a block
+// reported once is repeated in the next ACKs and survives a lost ACK — then the other
+// held ranges, as many as fit. Every block lies above RCV.NXT: the ranges are what
+// recv_buffer holds beyond the hole, never what was read or delivered.
+template <congestion_control CC>
+void connection<CC>::fill_sack_blocks(wire::tcp_options& options) const noexcept
+{
+    const auto ranges = rcvbuf_.out_of_order_ranges();
+    // A held range's positions count from the first unread byte; RCV.NXT is readable().
+    const auto block_of = [&](const recv_buffer::range& r) {
+        const seq32 base = rcv_.nxt - static_cast<std::uint32_t>(rcvbuf_.readable());
+        return wire::sack_block{base + r.begin, base + r.end};
+    };
+    std::array<bool, recv_buffer::max_ranges> used{};
+    std::size_t n = 0;
+    const auto add = [&](std::size_t i) {
+        if (used[i] || n == options.sack.size()) return;
+        used[i] = true;
+        options.sack[n++] = block_of(ranges[i]);
+    };
+    for (std::size_t k = 0; k < sack_recent_count_; ++k) {
+        for (std::size_t i = 0; i < ranges.size(); ++i) {
+            const wire::sack_block b = block_of(ranges[i]);
+            if (!seq_lt(sack_recent_[k], b.left) && seq_lt(sack_recent_[k], b.right)) add(i);
+        }
+    }
+    // The rest, highest first: the newest data is likeliest to be what the sender
+    // has not heard about.
+    for (std::size_t i = ranges.size(); i-- > 0;) add(i);
+    options.sack_count = static_cast<std::uint8_t>(n);  // the writer keeps what fits (§3)
+}
+
+// RFC 2018 §4: remember where the latest out-of-order arrival starts (newest first,
+// no repeats), so that its block leads the next SACK option.
+template <congestion_control CC>
+void connection<CC>::note_sack_arrival(seq32 first) noexcept
+{
+    if (!sack_ok_) return;
+    std::size_t keep = sack_recent_count_;
+    for (std::size_t k = 0; k < sack_recent_count_; ++k) {
+        if (sack_recent_[k] == first) {
+            keep = k;
+            break;
+        }
+    }
+    if (keep == sack_recent_count_ && sack_recent_count_ < sack_recent_.size()) ++sack_recent_count_;
+    const std::size_t last = std::min<std::size_t>(keep, sack_recent_.size() - 1);
+    for (std::size_t k = last; k > 0; --k) sack_recent_[k] = sack_recent_[k - 1];
+    sack_recent_[0] = first;
 }
 
 // RFC 9293 §3.8.6.2.2 receiver-side SWS avoidance: the right edge moves only by at least

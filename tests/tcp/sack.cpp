@@ -1,0 +1,172 @@
+// RFC 2018 as a data receiver: SACK-permitted in the handshake, and SACK blocks that
+// report the out-of-order data held, newest arrival first (§4).
+#include <tcpx/stack.hpp>
+#include <doctest/doctest.h>
+
+#include "support/scenario.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+using namespace tcpx;
+using namespace tcpx::test;
+
+namespace {
+
+using blocks = std::vector<wire::sack_block>;
+
+blocks sack_of(const captured& c)
+{
+    const auto b = c.tcp.options.sack_blocks();
+    return {b.begin(), b.end()};
+}
+
+wire::sack_block block(seq32 left, std::uint32_t from, std::uint32_t to)
+{
+    return {left + from, left + to};
+}
+
+/// ESTABLISHED by a passive open whose peer SYN carries SACK-permitted (or not); the
+/// SYN,ACK must answer with it when the peer offers it and `answered`.
+socket establish_passive_with_sack(scenario& t, bool peer_offers, bool answered = true)
+{
+    std::error_code ec;
+    const listener l = t.st.listen(t.local_port, 8, ec);
+    REQUIRE_FALSE(ec);
+    wire::tcp_header syn = t.segment(SYN, t.peer_iss);
+    syn.options.sack_permitted = peer_offers;
+    t.inject(syn);
+    t.peer_nxt = t.peer_iss + 1;
+    const captured synack = t.expect_one();
+    REQUIRE(synack.flags() == (SYN | ACK));
+    CHECK(synack.tcp.options.sack_permitted == (peer_offers && answered));
+    t.iss = synack.seq();
+    t.stack_nxt = t.iss + 1;
+    t.inject(t.peer_ack(t.stack_nxt));
+    t.expect_nothing();
+    const socket s = t.st.accept(l, ec);
+    REQUIRE_FALSE(ec);
+    return s;
+}
+
+/// The peer sends `length` bytes at `offset` past its next sequence number (a later
+/// segment than the ones still missing); returns the ACK the stack sends at once.
+captured out_of_order(scenario& t, std::uint32_t offset, std::uint32_t length)
+{
+    t.inject(t.segment(ACK, t.peer_nxt + offset, t.stack_nxt), std::string(length, 'o'));
+    return t.expect_one();
+}
+
+}  // namespace
+
+TEST_CASE("syn_sent_offers_sack_permitted")
+{
+    scenario t;
+    std::error_code ec;
+    (void)t.st.connect(t.peer_address, t.peer_port, ec);
+    REQUIRE_FALSE(ec);
+    const captured syn = t.expect_one();
+    CHECK(syn.tcp.options.sack_permitted);
+}
+
+TEST_CASE("syn_sent_with_sack_off_does_not_offer_it")
+{
+    config cfg = scenario_config();
+    cfg.sack = false;
+    scenario t{cfg};
+    std::error_code ec;
+    (void)t.st.connect(t.peer_address, t.peer_port, ec);
+    REQUIRE_FALSE(ec);
+    CHECK_FALSE(t.expect_one().tcp.options.sack_permitted);
+}
+
+TEST_CASE("listen_syn_with_sack_permitted_is_answered_with_it_and_without_it_is_not")
+{
+    for (const bool offers : {true, false}) {
+        CAPTURE(offers);
+        scenario t;
+        (void)establish_passive_with_sack(t, offers);  // checks the SYN,ACK's option
+    }
+}
+
+TEST_CASE("established_out_of_order_data_is_reported_newest_block_first")
+{
+    scenario t;
+    const socket s = establish_passive_with_sack(t, true);
+    const seq32 base = t.peer_nxt;
+
+    // A hole of 100 bytes, then 100 held: one block.
+    CHECK(sack_of(out_of_order(t, 100, 100)) == blocks{block(base, 100, 200)});
+    // Another island further on: it leads, the earlier one follows.
+    CHECK(sack_of(out_of_order(t, 300, 50)) == blocks{block(base, 300, 350), block(base, 100, 200)});
+    // Growing the first island moves its block to the front again (§4: the block
+    // holding the segment that triggered the ACK comes first).
+    CHECK(sack_of(out_of_order(t, 200, 20)) == blocks{block(base, 100, 220), block(base, 300, 350)});
+    // A duplicate of held data is reported the same way.
+    CHECK(sack_of(out_of_order(t, 300, 10)) == blocks{block(base, 300, 350), block(base, 100, 220)});
+
+    // The hole at the front fills: RCV.NXT jumps past the first island; the other
+    // remains and is reported alone.
+    t.inject(t.segment(ACK, base, t.stack_nxt), std::string(100, 'i'));
+    const captured filled = t.expect_one();
+    CHECK(filled.ack() == base + 220);
+    CHECK(sack_of(filled) == blocks{block(base, 300, 350)});
+
+    // The last hole fills: nothing is held, no SACK option.
+    t.inject(t.segment(ACK, base + 220, t.stack_nxt), std::string(80, 'i'));
+    const captured all = t.expect_one();
+    CHECK(all.ack() == base + 350);
+    CHECK(all.tcp.options.sack_count == 0);
+    CHECK(t.receive(s) == std::string(100, 'i') + std::string(120, 'o') + std::string(80, 'i') + std::string(50, 'o'));
+}
+
+TEST_CASE("established_sack_reports_at_most_four_blocks_and_data_segments_carry_them")
+{
+    scenario t;
+    const socket s = establish_passive_with_sack(t, true);
+    const seq32 base = t.peer_nxt;
+    for (std::uint32_t i = 0; i < 4; ++i) (void)out_of_order(t, 100 + 200 * i, 100);
+    const captured ack = out_of_order(t, 700, 10);  // a duplicate inside the last island
+    const blocks b = sack_of(ack);
+    REQUIRE(b.size() == 4);  // §3: 4 blocks fit when no other option is sent
+    CHECK(b.front() == block(base, 700, 800));
+    // Our data carries the report too (every ACK does).
+    REQUIRE(t.send(s, "reply") == 5);
+    const captured data = t.expect_one();
+    CHECK(data.text() == "reply");
+    CHECK(sack_of(data).size() == 4);
+    CHECK(sack_of(data).front() == block(base, 700, 800));
+}
+
+TEST_CASE("established_without_peer_sack_permitted_sends_no_blocks")
+{
+    scenario t;
+    (void)establish_passive_with_sack(t, false);
+    CHECK(out_of_order(t, 100, 100).tcp.options.sack_count == 0);
+}
+
+TEST_CASE("established_with_sack_off_sends_no_blocks_even_if_the_peer_offers")
+{
+    config cfg = scenario_config();
+    cfg.sack = false;
+    scenario t{cfg};
+    (void)establish_passive_with_sack(t, true, false);  // the SYN,ACK does not answer it
+    CHECK(out_of_order(t, 100, 100).tcp.options.sack_count == 0);
+}
+
+TEST_CASE("syn_sent_sack_is_on_only_when_the_syn_ack_carries_it")
+{
+    for (const bool answers : {true, false}) {
+        CAPTURE(answers);
+        scenario t;
+        const socket s = t.open_active();
+        wire::tcp_header synack = t.segment(SYN | ACK, t.peer_iss, t.stack_nxt);
+        synack.options.sack_permitted = answers;
+        t.inject(synack);
+        t.peer_nxt = t.peer_iss + 1;
+        REQUIRE(t.expect_one().flags() == ACK);
+        REQUIRE(t.st.state(s) == tcp::state::established);
+        CHECK(out_of_order(t, 100, 100).tcp.options.sack_count == (answers ? 1 : 0));
+    }
+}
