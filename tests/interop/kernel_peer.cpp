@@ -6,8 +6,15 @@
 
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "support/netns.hpp"
 
@@ -73,6 +80,31 @@ std::vector<std::uint8_t> kernel_echo_round_trip(const kernel_socket& k, const s
     reader.join();
     CHECK(all_written);
     return back;
+}
+
+/// A TcpExt counter of this network namespace (/proc/net/netstat: a line of names,
+/// then a line of values), or -1 if it is not there.
+long long tcp_ext_counter(const std::string& name)
+{
+    std::ifstream in{"/proc/net/netstat"};
+    std::string names, values;
+    while (std::getline(in, names) && std::getline(in, values)) {
+        if (names.rfind("TcpExt:", 0) != 0) continue;
+        std::istringstream n{names}, v{values};
+        std::string key, value;
+        while (n >> key && v >> value)
+            if (key == name) return std::stoll(value);
+    }
+    return -1;
+}
+
+/// TCP_INFO's options of a kernel socket (TCPI_OPT_SACK ...).
+unsigned kernel_tcp_options(const kernel_socket& k)
+{
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    REQUIRE(::getsockopt(k.fd(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0);
+    return info.tcpi_options;
 }
 
 }  // namespace
@@ -292,10 +324,15 @@ TEST_CASE("impaired_loss_reordering_delay_both_ways_transfers_byte_exact")
     const auto data = interop::random_bytes(std::size_t{4} << 20, seed);
     kernel_socket k;
     REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 16, k) == 0);
+    const long long sack_recoveries_before = tcp_ext_counter("TCPSackRecovery");
     const auto back = kernel_echo_round_trip(k, data);
     CHECK_MESSAGE(back == data, "seed " << seed << ": first difference at " << interop::first_difference(back, data));
     const auto lost = t.dev.transmit_counters().lost + t.dev.receive_counters().lost;
     CHECK(lost > 0);  // the path really was impaired
+    // RFC 2018: both SYNs carried SACK-permitted, and the kernel, sending into losses,
+    // recovered with the blocks tcpx reported (its fast recoveries were SACK-based).
+    CHECK((kernel_tcp_options(k) & TCPI_OPT_SACK) != 0);
+    CHECK(tcp_ext_counter("TCPSackRecovery") > sack_recoveries_before);
 }
 
 TEST_CASE("large_mtu_65000_transfers_byte_exact_both_ways")

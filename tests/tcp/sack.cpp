@@ -170,3 +170,25 @@ TEST_CASE("syn_sent_sack_is_on_only_when_the_syn_ack_carries_it")
         CHECK(out_of_order(t, 100, 100).tcp.options.sack_count == (answers ? 1 : 0));
     }
 }
+
+TEST_CASE("established_data_segments_shrink_by_the_sack_option_so_none_exceeds_the_mss")
+{
+    // RFC 9293 §3.7.1 / RFC 6691: the MSS counts the fixed headers only, so SACK blocks
+    // on a data segment come out of its payload; otherwise full segments would exceed
+    // the path's MTU while out-of-order data is held.
+    scenario t;
+    const socket s = establish_passive_with_sack(t, true);
+    const std::size_t mss = t.st.connection(s)->send_mss();
+    for (std::uint32_t i = 0; i < 3; ++i) (void)out_of_order(t, 100 + 200 * i, 100);
+    REQUIRE(t.send(s, std::string(4 * mss, 'd')) == 4 * mss);
+    const auto sent = t.sent();
+    REQUIRE_FALSE(sent.empty());
+    std::size_t total = 0;
+    for (const captured& c : sent) {
+        CHECK(sack_of(c).size() == 3);
+        CHECK(c.tcp.size() - wire::tcp_field::fixed_size + c.payload.size() <= mss);
+        total += c.payload.size();
+    }
+    CHECK(sent.front().payload.size() == mss - (4 + 3 * 8));
+    CHECK(total <= 4 * mss);
+}

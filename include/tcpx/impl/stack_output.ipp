@@ -54,7 +54,10 @@ bool stack<Device, Clock, CC>::transmit(std::uint32_t index, const tcp::outgoing
     const tcp::four_tuple& id = s.conn.id();
     const std::size_t header_length = out.header.size();
     const std::size_t length = wire::ipv4_header::size + header_length + out.payload_length;
-    if (buffer.size() < length) {  // cannot happen: the room was for the largest packet
+    // Cannot happen: the room was for the largest packet, and options come out of the
+    // MSS (connection::data_mss). Were it to, the segment is lost like any other.
+    assert(buffer.size() >= length);
+    if (buffer.size() < length) {
         drop(drop_reason::device_full);
         return false;
     }
@@ -88,8 +91,10 @@ bool stack<Device, Clock, CC>::transmit(std::uint32_t index, const tcp::outgoing
         });
         wire::store_tcp_checksum(segment.first(header_length), payload_sum, ip.source, ip.destination, segment.size());
     }
-    // A segment above the MSS exists only with segmentation offload: the device cuts it.
-    if (out.payload_length > s.conn.snd().mss) offload.segment_size = s.conn.snd().mss;
+    // A segment above the MSS exists only with segmentation offload: the device cuts it,
+    // each piece with this header's options, which come out of the MSS (RFC 6691).
+    const std::size_t piece = s.conn.snd().mss - (header_length - wire::tcp_field::fixed_size);
+    if (out.payload_length > piece) offload.segment_size = static_cast<std::uint16_t>(piece);
     send_packet(length, now, offload);
     ++counters_.packets_sent;
     ++counters_.segments_sent;

@@ -239,6 +239,7 @@ private:
     bool next_data_segment(context& ctx, outgoing& out) noexcept;
     void fill_common(outgoing& out, context& ctx) noexcept;
     void fill_sack_blocks(wire::tcp_options& options) const noexcept;
+    std::uint16_t data_mss() const noexcept;
     void note_sack_arrival(seq32 first) noexcept;
     std::uint16_t advertise_window(context& ctx) noexcept;
     std::uint32_t receive_space(const config& cfg) const noexcept;

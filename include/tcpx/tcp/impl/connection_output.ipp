@@ -84,6 +84,20 @@ void connection<CC>::fill_common(outgoing& out, context& ctx) noexcept
     if (sack_ok_ && rcvbuf_.held_out_of_order() != 0) fill_sack_blocks(out.header.options);
 }
 
+// RFC 9293 §3.7.1, RFC 6691: options come out of the MSS, which counts only the fixed
+// headers. After the handshake SACK blocks are the only option we send: while they are
+// on every segment (out-of-order data held, fill_sack_blocks), data segments are that
+// much shorter, as Linux's tcp_current_mss makes them, so none exceeds the path's MTU.
+template <congestion_control CC>
+std::uint16_t connection<CC>::data_mss() const noexcept
+{
+    if (!sack_ok_ || rcvbuf_.held_out_of_order() == 0) return snd_.mss;
+    const std::size_t blocks = std::min(rcvbuf_.out_of_order_ranges().size(), wire::tcp_options::max_sack_blocks);
+    const std::size_t option_bytes = wire::tcp_option::sack_base_aligned + blocks * wire::tcp_option::sack_block_length;
+    // snd_.mss is at least 64 (learn_options), more than the 36 bytes of four blocks.
+    return static_cast<std::uint16_t>(snd_.mss - option_bytes);
+}
+
 // RFC 2018 §4: every ACK sent while out-of-order data is held reports it. The first
 // block holds the latest arrival (the segment that triggered this ACK, unless that one
 // advanced RCV.NXT), the next ones the arrivals before it, newest first — so a block
@@ -192,7 +206,7 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         out.header.seq = snd_.una;
         const auto in_flight_data = std::min<std::size_t>(sndbuf_.size(), flight_size());
         out.payload_offset = 0;
-        out.payload_length = std::min<std::size_t>(in_flight_data, snd_.mss);
+        out.payload_length = std::min<std::size_t>(in_flight_data, data_mss());
         std::uint32_t seq_length = static_cast<std::uint32_t>(out.payload_length);
         if (fin_queued_ && seq_gt(snd_.max, fin_seq_) && snd_.una + seq_length == fin_seq_) {
             out.header.flags |= tcp_flags::fin;
@@ -237,19 +251,20 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         const std::uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
         // With segmentation offload one emitted segment may carry several MSS; the device
         // cuts it. Whole MSS only, unless it ends the queued data, so no runt is cut.
-        const std::uint32_t segment_limit = ctx.burst > snd_.mss ? ctx.burst / snd_.mss * snd_.mss : snd_.mss;
+        const std::uint32_t mss = data_mss();
+        const std::uint32_t segment_limit = ctx.burst > mss ? ctx.burst / mss * mss : mss;
         std::size_t len = std::min<std::size_t>({avail, usable, segment_limit});
         // Nagle still holds the runt back while data is unacknowledged (RFC 1122 §4.2.3.4),
         // as Linux's tcp_mss_split_point does.
         const bool nagle_holds = !(nodelay_ || snd_.una == snd_.max || fin_queued_);
-        if (len > snd_.mss && (len < avail || nagle_holds)) len -= len % snd_.mss;
+        if (len > mss && (len < avail || nagle_holds)) len -= len % mss;
         const bool all_queued = len == avail;
         const bool nothing_unacked = snd_.una == snd_.max;
         // RFC 1122 §4.2.3.4: send a full segment; or everything queued when nothing is
         // unacknowledged (Nagle) or Nagle is off; or at least half the largest window
         // the peer has offered (SWS); retransmissions go as they are.
         const bool send_data =
-            len != 0 && (len >= snd_.mss || resending ||
+            len != 0 && (len >= mss || resending ||
                          (all_queued && (nodelay_ || nothing_unacked || fin_queued_)) ||
                          (snd_.max_wnd != 0 && len >= snd_.max_wnd / 2 && (nodelay_ || nothing_unacked)) ||
                          probe_);  // RFC 1122 §4.2.3.4 (4): the override timeout fired (persist)
