@@ -325,6 +325,7 @@ TEST_CASE("impaired_loss_reordering_delay_both_ways_transfers_byte_exact")
     kernel_socket k;
     REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 16, k) == 0);
     const long long sack_recoveries_before = tcp_ext_counter("TCPSackRecovery");
+    const long long sack_discards_before = tcp_ext_counter("TCPSACKDiscard");
     const auto back = kernel_echo_round_trip(k, data);
     CHECK_MESSAGE(back == data, "seed " << seed << ": first difference at " << interop::first_difference(back, data));
     const auto lost = t.dev.transmit_counters().lost + t.dev.receive_counters().lost;
@@ -333,6 +334,7 @@ TEST_CASE("impaired_loss_reordering_delay_both_ways_transfers_byte_exact")
     // recovered with the blocks tcpx reported (its fast recoveries were SACK-based).
     CHECK((kernel_tcp_options(k) & TCPI_OPT_SACK) != 0);
     CHECK(tcp_ext_counter("TCPSackRecovery") > sack_recoveries_before);
+    CHECK(tcp_ext_counter("TCPSACKDiscard") == sack_discards_before);  // no block it found invalid
 }
 
 TEST_CASE("large_mtu_65000_transfers_byte_exact_both_ways")

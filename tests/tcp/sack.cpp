@@ -127,16 +127,140 @@ TEST_CASE("established_sack_reports_at_most_four_blocks_and_data_segments_carry_
     const socket s = establish_passive_with_sack(t, true);
     const seq32 base = t.peer_nxt;
     for (std::uint32_t i = 0; i < 4; ++i) (void)out_of_order(t, 100 + 200 * i, 100);
-    const captured ack = out_of_order(t, 700, 10);  // a duplicate inside the last island
-    const blocks b = sack_of(ack);
-    REQUIRE(b.size() == 4);  // §3: 4 blocks fit when no other option is sent
-    CHECK(b.front() == block(base, 700, 800));
+    // A fifth island does not fit recv_buffer's four ranges (nor one option's four
+    // blocks): it is dropped and counted, and the report stays as it was.
+    const captured fifth = out_of_order(t, 1100, 100);
+    CHECK(t.st.connection(s)->stats().out_of_order_dropped == 1);
+    const blocks b = sack_of(fifth);
+    CHECK(b == blocks{block(base, 700, 800), block(base, 500, 600), block(base, 300, 400), block(base, 100, 200)});
     // Our data carries the report too (every ACK does).
     REQUIRE(t.send(s, "reply") == 5);
     const captured data = t.expect_one();
     CHECK(data.text() == "reply");
-    CHECK(sack_of(data).size() == 4);
-    CHECK(sack_of(data).front() == block(base, 700, 800));
+    CHECK(sack_of(data) == b);
+}
+
+TEST_CASE("established_sack_blocks_follow_arrival_order_not_position")
+{
+    // §4: after the first block, the most recently reported ones, newest first.
+    scenario t;
+    (void)establish_passive_with_sack(t, true);
+    const seq32 base = t.peer_nxt;
+    (void)out_of_order(t, 500, 10);
+    (void)out_of_order(t, 100, 10);
+    CHECK(sack_of(out_of_order(t, 300, 10)) ==
+          blocks{block(base, 300, 310), block(base, 100, 110), block(base, 500, 510)});
+}
+
+TEST_CASE("established_sack_blocks_across_sequence_zero")
+{
+    scenario t;
+    t.peer_iss = seq32{0xFFFFFFF0u};
+    (void)establish_passive_with_sack(t, true);
+    const seq32 base = t.peer_nxt;  // 0xFFFFFFF1: the island below straddles zero
+    const blocks b = sack_of(out_of_order(t, 10, 20));
+    REQUIRE(b.size() == 1);
+    CHECK(b.front() == block(base, 10, 30));
+    CHECK(b.front().left.value() == 0xFFFFFFFBu);
+    CHECK(b.front().right.value() == 0x0000000Fu);
+}
+
+TEST_CASE("established_fin_held_out_of_order_is_inside_its_sack_block")
+{
+    // A sender whose last segment carried data and FIN counts it SACKed only if the
+    // block covers the FIN too (Linux); a FIN alone gets a block of one.
+    scenario t;
+    (void)establish_passive_with_sack(t, true);
+    const seq32 base = t.peer_nxt;
+    t.inject(t.segment(FIN | ACK, base + 100, t.stack_nxt), std::string(50, 'f'));
+    CHECK(sack_of(t.expect_one()) == blocks{block(base, 100, 151)});
+
+    scenario u;
+    (void)establish_passive_with_sack(u, true);
+    const seq32 ubase = u.peer_nxt;
+    (void)out_of_order(u, 100, 50);
+    u.inject(u.segment(FIN | ACK, ubase + 300, u.stack_nxt));
+    CHECK(sack_of(u.expect_one()) == blocks{block(ubase, 300, 301), block(ubase, 100, 150)});
+}
+
+TEST_CASE("close_wait_sends_no_sack_blocks_for_what_lies_beyond_the_fin")
+{
+    // Data held beyond where the FIN turned out to be is not data: once the FIN is
+    // taken, no block reports it (and data segments are full-sized again).
+    scenario t;
+    const socket s = establish_passive_with_sack(t, true);
+    const seq32 base = t.peer_nxt;
+    (void)out_of_order(t, 300, 50);  // beyond the FIN below
+    t.inject(t.segment(FIN | ACK, base + 200, t.stack_nxt));
+    (void)t.expect_one();
+    t.inject(t.segment(ACK, base, t.stack_nxt), std::string(200, 'i'));
+    const captured ack = t.expect_one();
+    CHECK(ack.ack() == base + 201);
+    CHECK(t.st.state(s) == tcp::state::close_wait);
+    CHECK(ack.tcp.options.sack_count == 0);
+    const std::size_t mss = t.st.connection(s)->send_mss();
+    REQUIRE(t.send(s, std::string(mss, 'd')) == mss);
+    const captured data = t.expect_one();
+    CHECK(data.payload.size() == mss);
+    CHECK(data.tcp.options.sack_count == 0);
+}
+
+TEST_CASE("established_fast_retransmit_resends_a_full_segment_and_gives_sack_blocks_way")
+{
+    // The lost segment went out at the full MSS before any of the peer's data was held
+    // out of order; resent shorter, its end would wait for another recovery.
+    scenario t;
+    const socket s = establish_passive_with_sack(t, true);
+    const std::size_t mss = t.st.connection(s)->send_mss();
+    REQUIRE(t.send(s, std::string(4 * mss, 'd')) == 4 * mss);
+    const auto first = t.sent();
+    REQUIRE(first.size() == 4);
+    for (const captured& c : first) REQUIRE(c.payload.size() == mss);
+    // Now the peer's data arrives out of order, and three duplicate ACKs follow.
+    (void)out_of_order(t, 100, 100);
+    for (int i = 0; i < 3; ++i) t.inject(t.peer_ack(t.stack_nxt));
+    const auto after = t.sent();
+    REQUIRE_FALSE(after.empty());
+    const captured& resent = after.front();
+    CHECK(resent.seq() == t.stack_nxt);
+    CHECK(resent.payload.size() == mss);
+    CHECK(resent.tcp.options.sack_count == 0);  // no room left beside a full segment
+}
+
+TEST_CASE("established_peer_segments_shortened_by_their_options_still_count_as_full")
+{
+    // RFC 6691: a full-sized segment is MSS bytes of text and options together. A peer
+    // that SACKs our data sends that much less text; every second such segment is still
+    // acknowledged at once (RFC 5681 §4.2), not after the delayed-ACK timer.
+    scenario t;
+    const socket s = establish_passive_with_sack(t, true);
+    const std::size_t mss = t.st.connection(s)->send_mss();
+    wire::tcp_header h = t.segment(ACK, t.peer_nxt, t.stack_nxt);
+    h.options.sack_count = 1;
+    h.options.sack[0] = {t.stack_nxt + 1000, t.stack_nxt + 2000};  // ignored (§8)
+    const std::size_t text = mss - (4 + 8);
+    t.inject(h, std::string(text, 'a'));
+    t.expect_nothing();  // the first waits (RFC 1122 §4.2.3.2)
+    h.seq = t.peer_nxt + static_cast<std::uint32_t>(text);
+    t.inject(h, std::string(text, 'b'));
+    const captured ack = t.expect_one();
+    CHECK(ack.ack() == t.peer_nxt + static_cast<std::uint32_t>(2 * text));
+}
+
+TEST_CASE("established_tiny_mss_leaves_room_for_data")
+{
+    // A configured MSS of 20: no more than half of it goes to SACK blocks, so a block
+    // of 8 does not fit and none is sent; data still flows.
+    config cfg = scenario_config();
+    cfg.mss = 20;
+    scenario t{cfg};
+    const socket s = establish_passive_with_sack(t, true);
+    REQUIRE(t.st.connection(s)->send_mss() == 20);
+    CHECK(out_of_order(t, 100, 10).tcp.options.sack_count == 0);
+    REQUIRE(t.send(s, std::string(40, 'd')) == 40);
+    const auto sent = t.sent();
+    REQUIRE_FALSE(sent.empty());
+    for (const captured& c : sent) CHECK(c.payload.size() == 20);
 }
 
 TEST_CASE("established_without_peer_sack_permitted_sends_no_blocks")
@@ -178,17 +302,28 @@ TEST_CASE("established_data_segments_shrink_by_the_sack_option_so_none_exceeds_t
     // the path's MTU while out-of-order data is held.
     scenario t;
     const socket s = establish_passive_with_sack(t, true);
+    const seq32 base = t.peer_nxt;
     const std::size_t mss = t.st.connection(s)->send_mss();
     for (std::uint32_t i = 0; i < 3; ++i) (void)out_of_order(t, 100 + 200 * i, 100);
     REQUIRE(t.send(s, std::string(4 * mss, 'd')) == 4 * mss);
     const auto sent = t.sent();
-    REQUIRE_FALSE(sent.empty());
-    std::size_t total = 0;
+    REQUIRE(sent.size() == 4);
     for (const captured& c : sent) {
         CHECK(sack_of(c).size() == 3);
-        CHECK(c.tcp.size() - wire::tcp_field::fixed_size + c.payload.size() <= mss);
-        total += c.payload.size();
+        CHECK(c.payload.size() == mss - (4 + 3 * 8));
     }
-    CHECK(sent.front().payload.size() == mss - (4 + 3 * 8));
-    CHECK(total <= 4 * mss);
+    // The rest, a runt, waits (Nagle). The peer fills its holes and acknowledges all:
+    // the report stops, and data segments are full-sized again.
+    const auto acked = static_cast<std::uint32_t>(4 * (mss - 28));
+    t.inject(t.segment(ACK, base, t.stack_nxt + acked), std::string(700, 'f'));
+    t.stack_nxt = t.stack_nxt + acked;
+    const auto runt = t.sent();
+    REQUIRE_FALSE(runt.empty());
+    for (const captured& c : runt) CHECK(c.tcp.options.sack_count == 0);
+    CHECK(runt.back().ack() == base + 700);
+    REQUIRE(t.send(s, std::string(2 * mss, 'e')) == 2 * mss);
+    const auto full = t.sent();
+    REQUIRE_FALSE(full.empty());
+    CHECK(full.front().payload.size() == mss);
+    CHECK(full.front().tcp.options.sack_count == 0);
 }

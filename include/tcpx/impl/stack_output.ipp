@@ -54,9 +54,9 @@ bool stack<Device, Clock, CC>::transmit(std::uint32_t index, const tcp::outgoing
     const tcp::four_tuple& id = s.conn.id();
     const std::size_t header_length = out.header.size();
     const std::size_t length = wire::ipv4_header::size + header_length + out.payload_length;
-    // Cannot happen: the room was for the largest packet, and options come out of the
-    // MSS (connection::data_mss). Were it to, the segment is lost like any other.
-    assert(buffer.size() >= length);
+    // The room was for the largest packet, and options come out of the MSS
+    // (connection::data_mss); only an MSS configured above the MTU gets here, and the
+    // segment is then lost like any other.
     if (buffer.size() < length) {
         drop(drop_reason::device_full);
         return false;

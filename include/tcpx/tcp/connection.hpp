@@ -238,7 +238,9 @@ private:
     bool next_handshake_segment(context& ctx, outgoing& out) noexcept;
     bool next_data_segment(context& ctx, outgoing& out) noexcept;
     void fill_common(outgoing& out, context& ctx) noexcept;
-    void fill_sack_blocks(wire::tcp_options& options) const noexcept;
+    void fill_sack_blocks(wire::tcp_options& options, std::size_t count) const noexcept;
+    std::size_t sack_blocks_to_send() const noexcept;
+    bool fin_adjoins_held_range() const noexcept;
     std::uint16_t data_mss() const noexcept;
     void note_sack_arrival(seq32 first) noexcept;
     std::uint16_t advertise_window(context& ctx) noexcept;

@@ -206,6 +206,7 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
             // say so at once (RFC 5681 §4.2), as for any out-of-order segment.
             remote_fin_pending_ = true;
             remote_fin_seq_ = fin_at;
+            if (seg.payload.empty()) note_sack_arrival(fin_at);  // its block leads (RFC 2018 §4)
             schedule_ack(true, ctx);
         }
     }
@@ -547,7 +548,10 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
         schedule_ack(true, ctx);
         return;
     }
-    if (data.size() >= snd_.mss || data.size() >= peer_mss_) ++unacked_segments_;
+    // Full-sized counts the options too (RFC 6691): a sender that SACKs our data, or
+    // stamps its segments, sends that much less text in a full segment.
+    const std::size_t size = data.size() + seg.header.options.wire_size();
+    if (size >= snd_.mss || size >= peer_mss_) ++unacked_segments_;
     // A coalesced segment (receive offload: the kernel hands over several MSS at once)
     // stands for two full segments or more: acknowledged at once, as each pair would be.
     const bool coalesced = data.size() >= 2 * std::size_t{std::max(snd_.mss, peer_mss_)};

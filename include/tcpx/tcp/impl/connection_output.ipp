@@ -81,55 +81,94 @@ void connection<CC>::fill_common(outgoing& out, context& ctx) noexcept
     out.header.ack = rcv_.nxt;
     out.header.flags = tcp_flags::ack;
     out.header.window = advertise_window(ctx);
-    if (sack_ok_ && rcvbuf_.held_out_of_order() != 0) fill_sack_blocks(out.header.options);
+    if (const std::size_t n = sack_blocks_to_send(); n != 0) fill_sack_blocks(out.header.options, n);
+}
+
+// RFC 2018 §3-§4: how many SACK blocks our segments carry now. One per held out-of-order
+// range, and one for a FIN held beyond them alone; none once our side has taken the
+// peer's FIN (nothing can follow it, and anything held beyond it is not data). At most
+// four fit beside no other option (§3), and no more than half the MSS goes to them, so a
+// tiny configured MSS still leaves room for data.
+template <congestion_control CC>
+std::size_t connection<CC>::sack_blocks_to_send() const noexcept
+{
+    if (!sack_ok_ || fin_received_) return 0;
+    std::size_t wanted = rcvbuf_.out_of_order_ranges().size();
+    if (remote_fin_pending_ && !fin_adjoins_held_range()) ++wanted;
+    if (wanted == 0) return 0;
+    const std::size_t room = snd_.mss / 2;
+    if (room < wire::tcp_option::sack_base_aligned + wire::tcp_option::sack_block_length) return 0;
+    const std::size_t fit = (room - wire::tcp_option::sack_base_aligned) / wire::tcp_option::sack_block_length;
+    return std::min({wanted, fit, wire::tcp_options::max_sack_blocks});
 }
 
 // RFC 9293 §3.7.1, RFC 6691: options come out of the MSS, which counts only the fixed
 // headers. After the handshake SACK blocks are the only option we send: while they are
-// on every segment (out-of-order data held, fill_sack_blocks), data segments are that
-// much shorter, as Linux's tcp_current_mss makes them, so none exceeds the path's MTU.
+// on every segment (sack_blocks_to_send), data segments are that much shorter, as
+// Linux's tcp_current_mss makes them, so none exceeds the path's MTU.
 template <congestion_control CC>
 std::uint16_t connection<CC>::data_mss() const noexcept
 {
-    if (!sack_ok_ || rcvbuf_.held_out_of_order() == 0) return snd_.mss;
-    const std::size_t blocks = std::min(rcvbuf_.out_of_order_ranges().size(), wire::tcp_options::max_sack_blocks);
-    const std::size_t option_bytes = wire::tcp_option::sack_base_aligned + blocks * wire::tcp_option::sack_block_length;
-    // snd_.mss is at least 64 (learn_options), more than the 36 bytes of four blocks.
-    return static_cast<std::uint16_t>(snd_.mss - option_bytes);
+    const std::size_t blocks = sack_blocks_to_send();
+    if (blocks == 0) return snd_.mss;
+    // At most half of snd_.mss (sack_blocks_to_send), so what is left is at least 1.
+    return static_cast<std::uint16_t>(snd_.mss - wire::tcp_option::sack_base_aligned -
+                                      blocks * wire::tcp_option::sack_block_length);
+}
+
+// A FIN held out of order right after the last held range: its block is that range's,
+// one longer.
+template <congestion_control CC>
+bool connection<CC>::fin_adjoins_held_range() const noexcept
+{
+    const auto ranges = rcvbuf_.out_of_order_ranges();
+    if (!remote_fin_pending_ || ranges.empty()) return false;
+    const seq32 base = rcv_.nxt - static_cast<std::uint32_t>(rcvbuf_.readable());
+    return base + ranges.back().end == remote_fin_seq_;
 }
 
 // RFC 2018 §4: every ACK sent while out-of-order data is held reports it. The first
 // block holds the latest arrival (the segment that triggered this ACK, unless that one
 // advanced RCV.NXT), the next ones the arrivals before it, newest first — so a block
 // reported once is repeated in the next ACKs and survives a lost ACK — then the other
-// held ranges, as many as fit. Every block lies above RCV.NXT: the ranges are what
-// recv_buffer holds beyond the hole, never what was read or delivered.
+// held ranges, highest first, `count` in all. Every block lies above RCV.NXT: the ranges
+// are what recv_buffer holds beyond the hole. A FIN held out of order is part of the
+// block that ends at it, or a block of its own: a sender whose last segment carried
+// data and FIN (Linux) counts it SACKed only if the block covers the FIN too.
 template <congestion_control CC>
-void connection<CC>::fill_sack_blocks(wire::tcp_options& options) const noexcept
+void connection<CC>::fill_sack_blocks(wire::tcp_options& options, std::size_t count) const noexcept
 {
     const auto ranges = rcvbuf_.out_of_order_ranges();
     // A held range's positions count from the first unread byte; RCV.NXT is readable().
-    const auto block_of = [&](const recv_buffer::range& r) {
-        const seq32 base = rcv_.nxt - static_cast<std::uint32_t>(rcvbuf_.readable());
-        return wire::sack_block{base + r.begin, base + r.end};
-    };
-    std::array<bool, recv_buffer::max_ranges> used{};
+    const seq32 base = rcv_.nxt - static_cast<std::uint32_t>(rcvbuf_.readable());
+    const bool fin_extends_last = fin_adjoins_held_range();
+    // Candidates: the held ranges in order, then a FIN alone beyond them.
+    std::array<wire::sack_block, recv_buffer::max_ranges + 1> candidates{};
+    std::size_t candidate_count = 0;
+    for (const recv_buffer::range& r : ranges)
+        candidates[candidate_count++] = {base + r.begin, base + r.end};
+    if (fin_extends_last) {
+        candidates[candidate_count - 1].right = candidates[candidate_count - 1].right + 1;
+    } else if (remote_fin_pending_) {
+        candidates[candidate_count++] = {remote_fin_seq_, remote_fin_seq_ + 1};
+    }
+    std::array<bool, recv_buffer::max_ranges + 1> used{};
     std::size_t n = 0;
     const auto add = [&](std::size_t i) {
-        if (used[i] || n == options.sack.size()) return;
+        if (used[i] || n == count) return;
         used[i] = true;
-        options.sack[n++] = block_of(ranges[i]);
+        options.sack[n++] = candidates[i];
     };
     for (std::size_t k = 0; k < sack_recent_count_; ++k) {
-        for (std::size_t i = 0; i < ranges.size(); ++i) {
-            const wire::sack_block b = block_of(ranges[i]);
+        for (std::size_t i = 0; i < candidate_count; ++i) {
+            const wire::sack_block& b = candidates[i];
             if (!seq_lt(sack_recent_[k], b.left) && seq_lt(sack_recent_[k], b.right)) add(i);
         }
     }
     // The rest, highest first: the newest data is likeliest to be what the sender
     // has not heard about.
-    for (std::size_t i = ranges.size(); i-- > 0;) add(i);
-    options.sack_count = static_cast<std::uint8_t>(n);  // the writer keeps what fits (§3)
+    for (std::size_t i = candidate_count; i-- > 0;) add(i);
+    options.sack_count = static_cast<std::uint8_t>(n);
 }
 
 // RFC 2018 §4: remember where the latest out-of-order arrival starts (newest first,
@@ -138,6 +177,11 @@ template <congestion_control CC>
 void connection<CC>::note_sack_arrival(seq32 first) noexcept
 {
     if (!sack_ok_) return;
+    // Arrivals below RCV.NXT are delivered: forget them.
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < sack_recent_count_; ++k)
+        if (!seq_lt(sack_recent_[k], rcv_.nxt)) sack_recent_[kept++] = sack_recent_[k];
+    sack_recent_count_ = static_cast<std::uint8_t>(kept);
     std::size_t keep = sack_recent_count_;
     for (std::size_t k = 0; k < sack_recent_count_; ++k) {
         if (sack_recent_[k] == first) {
@@ -206,7 +250,14 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         out.header.seq = snd_.una;
         const auto in_flight_data = std::min<std::size_t>(sndbuf_.size(), flight_size());
         out.payload_offset = 0;
-        out.payload_length = std::min<std::size_t>(in_flight_data, data_mss());
+        // The segment as it was first sent, up to a full MSS: SACK blocks give way to
+        // it (RFC 2018 §4 asks for them, but a shorter retransmission would leave the
+        // end of the lost segment for another recovery).
+        out.payload_length = std::min<std::size_t>(in_flight_data, snd_.mss);
+        const std::size_t room = snd_.mss - out.payload_length;
+        const std::size_t block_room = room >= wire::tcp_option::sack_base_aligned + wire::tcp_option::sack_block_length
+            ? (room - wire::tcp_option::sack_base_aligned) / wire::tcp_option::sack_block_length : 0;
+        if (out.header.options.sack_count > block_room) out.header.options.sack_count = static_cast<std::uint8_t>(block_room);
         std::uint32_t seq_length = static_cast<std::uint32_t>(out.payload_length);
         if (fin_queued_ && seq_gt(snd_.max, fin_seq_) && snd_.una + seq_length == fin_seq_) {
             out.header.flags |= tcp_flags::fin;
