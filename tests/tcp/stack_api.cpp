@@ -484,3 +484,43 @@ TEST_CASE("stack_api_connection_stats_count_its_own_segments_and_bytes")
     CHECK(st.bytes_sent == 5);
     CHECK(st.bytes_received == 3);
 }
+
+TEST_CASE("stack_on_a_link_of_mtu_100_announces_60_and_every_segment_fits")
+{
+    // RFC 9293 §3.7.1 / RFC 6691: MSS = MTU - 40 down to IPv4's smallest MTU (68,
+    // RFC 791); a larger default would make every full segment too big for the device.
+    devices::loopback_link link{devices::loopback_config{.mtu = 100}};
+    config a_cfg;
+    a_cfg.address = wire::ipv4_address{10, 0, 0, 1};
+    config b_cfg;
+    b_cfg.address = wire::ipv4_address{10, 0, 0, 2};
+    using small_stack = stack<devices::loopback&, clocks::steady>;
+    small_stack a{link.end(0), {}, a_cfg};
+    small_stack b{link.end(1), {}, b_cfg};
+    std::error_code ec;
+    const listener l = b.listen(80, 4, ec);
+    REQUIRE_FALSE(ec);
+    const socket c = a.connect(b_cfg.address, 80, ec);
+    REQUIRE_FALSE(ec);
+    socket s;
+    for (int i = 0; i < 20 && !s; ++i) {
+        a.poll();
+        b.poll();
+        s = b.accept(l, ec);
+    }
+    REQUIRE(s);
+    REQUIRE(a.connection(c)->send_mss() == 60);
+    const std::string text(1000, 'm');
+    REQUIRE(a.send(c, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, ec) == text.size());
+    std::string got;
+    for (int i = 0; i < 200 && got.size() < text.size(); ++i) {
+        a.poll();
+        b.poll();
+        std::uint8_t buf[256];
+        const std::size_t n = b.receive(s, buf, ec);
+        got.append(reinterpret_cast<const char*>(buf), n);
+    }
+    CHECK(got == text);
+    CHECK(a.counters().dropped(drop_reason::device_full) == 0);
+    CHECK(link.end(0).counters().dropped_too_big == 0);
+}

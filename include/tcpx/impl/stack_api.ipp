@@ -13,9 +13,10 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
       isn_{cfg.isn_secret ? *cfg.isn_secret : tcp::isn_generator::random_secret()}
 {
     // RFC 9293 §3.7.1 / RFC 6691: the MSS we announce is what the device carries less
-    // the 20-byte IPv4 and 20-byte TCP headers.
+    // the 20-byte IPv4 and 20-byte TCP headers. Every IPv4 link carries 68 bytes (RFC
+    // 791); a device that reports less (0: unknown) gets the default of 536.
     const std::size_t mtu = device_.mtu();
-    const std::size_t from_mtu = mtu > 40 + 64 ? std::min<std::size_t>(mtu - 40, 0xffff) : 536;
+    const std::size_t from_mtu = mtu >= 68 ? std::min<std::size_t>(mtu - 40, 0xffff) : 536;
     if (cfg_.mss == 0 || cfg_.mss > from_mtu) cfg_.mss = static_cast<std::uint16_t>(from_mtu);
     if (cfg_.ephemeral_port_first == 0) cfg_.ephemeral_port_first = 1;
     if (cfg_.ephemeral_port_last < cfg_.ephemeral_port_first) cfg_.ephemeral_port_last = cfg_.ephemeral_port_first;
