@@ -241,6 +241,7 @@ private:
     void fill_sack_blocks(wire::tcp_options& options, std::size_t count) const noexcept;
     std::size_t sack_blocks_to_send() const noexcept;
     bool fin_adjoins_held_range() const noexcept;
+    seq32 held_seq(std::size_t position) const noexcept;
     std::uint16_t data_mss() const noexcept;
     void note_sack_arrival(seq32 first) noexcept;
     std::uint16_t advertise_window(context& ctx) noexcept;

@@ -68,6 +68,19 @@ inline constexpr std::size_t timestamp_aligned = 12;   // also carries SACK-perm
 inline constexpr std::size_t sack_permitted_aligned = 4;
 inline constexpr std::size_t window_scale_aligned = 4;
 inline constexpr std::size_t sack_base_aligned = 4;
+
+/// Bytes a SACK option of `blocks` blocks occupies, padding included (RFC 2018 §3);
+/// 0 for none, since no option is written then.
+constexpr std::size_t sack_aligned(std::size_t blocks) noexcept
+{
+    return blocks == 0 ? 0 : sack_base_aligned + blocks * sack_block_length;
+}
+
+/// How many SACK blocks fit in `bytes` of option space.
+constexpr std::size_t sack_blocks_within(std::size_t bytes) noexcept
+{
+    return bytes < sack_aligned(1) ? 0 : (bytes - sack_base_aligned) / sack_block_length;
+}
 }  // namespace tcp_option
 
 /// One SACK block (RFC 2018 §3): `left` is the first byte received, `right` the
@@ -121,18 +134,15 @@ struct tcp_options {
     /// (RFC 2018 §3: 3 blocks beside timestamps, 4 without; 2 beside a full SYN's options).
     constexpr std::size_t sack_blocks_that_fit() const noexcept
     {
-        const std::size_t used = fixed_wire_size() + tcp_option::sack_base_aligned;
-        if (used >= max_size) return 0;
-        const std::size_t room = (max_size - used) / tcp_option::sack_block_length;
+        const std::size_t used = fixed_wire_size();
+        const std::size_t room = used >= max_size ? 0 : tcp_option::sack_blocks_within(max_size - used);
         return std::min({std::size_t{sack_count}, max_sack_blocks, room});
     }
 
     /// Exactly the bytes write_tcp_options() writes: a multiple of 4, at most 40.
     constexpr std::size_t wire_size() const noexcept
     {
-        const std::size_t blocks = sack_blocks_that_fit();
-        return fixed_wire_size() +
-               (blocks == 0 ? 0 : tcp_option::sack_base_aligned + blocks * tcp_option::sack_block_length);
+        return fixed_wire_size() + tcp_option::sack_aligned(sack_blocks_that_fit());
     }
 
     // Compares only the SACK blocks in use: what lies in `sack` past sack_count is

@@ -95,11 +95,7 @@ std::size_t connection<CC>::sack_blocks_to_send() const noexcept
     if (!sack_ok_ || fin_received_) return 0;
     std::size_t wanted = rcvbuf_.out_of_order_ranges().size();
     if (remote_fin_pending_ && !fin_adjoins_held_range()) ++wanted;
-    if (wanted == 0) return 0;
-    const std::size_t room = snd_.mss / 2;
-    if (room < wire::tcp_option::sack_base_aligned + wire::tcp_option::sack_block_length) return 0;
-    const std::size_t fit = (room - wire::tcp_option::sack_base_aligned) / wire::tcp_option::sack_block_length;
-    return std::min({wanted, fit, wire::tcp_options::max_sack_blocks});
+    return std::min({wanted, wire::tcp_option::sack_blocks_within(snd_.mss / 2), wire::tcp_options::max_sack_blocks});
 }
 
 // RFC 9293 §3.7.1, RFC 6691: options come out of the MSS, which counts only the fixed
@@ -109,11 +105,17 @@ std::size_t connection<CC>::sack_blocks_to_send() const noexcept
 template <congestion_control CC>
 std::uint16_t connection<CC>::data_mss() const noexcept
 {
-    const std::size_t blocks = sack_blocks_to_send();
-    if (blocks == 0) return snd_.mss;
-    // At most half of snd_.mss (sack_blocks_to_send), so what is left is at least 1.
-    return static_cast<std::uint16_t>(snd_.mss - wire::tcp_option::sack_base_aligned -
-                                      blocks * wire::tcp_option::sack_block_length);
+    // The blocks take at most half of snd_.mss (sack_blocks_to_send): what is left is
+    // at least 1.
+    return static_cast<std::uint16_t>(snd_.mss - wire::tcp_option::sack_aligned(sack_blocks_to_send()));
+}
+
+// The sequence number of a receive-buffer position: positions count from the first
+// unread byte, and RCV.NXT is position readable().
+template <congestion_control CC>
+seq32 connection<CC>::held_seq(std::size_t position) const noexcept
+{
+    return rcv_.nxt + static_cast<std::uint32_t>(position - rcvbuf_.readable());
 }
 
 // A FIN held out of order right after the last held range: its block is that range's,
@@ -122,9 +124,7 @@ template <congestion_control CC>
 bool connection<CC>::fin_adjoins_held_range() const noexcept
 {
     const auto ranges = rcvbuf_.out_of_order_ranges();
-    if (!remote_fin_pending_ || ranges.empty()) return false;
-    const seq32 base = rcv_.nxt - static_cast<std::uint32_t>(rcvbuf_.readable());
-    return base + ranges.back().end == remote_fin_seq_;
+    return remote_fin_pending_ && !ranges.empty() && held_seq(ranges.back().end) == remote_fin_seq_;
 }
 
 // RFC 2018 §4: every ACK sent while out-of-order data is held reports it. The first
@@ -138,16 +138,12 @@ bool connection<CC>::fin_adjoins_held_range() const noexcept
 template <congestion_control CC>
 void connection<CC>::fill_sack_blocks(wire::tcp_options& options, std::size_t count) const noexcept
 {
-    const auto ranges = rcvbuf_.out_of_order_ranges();
-    // A held range's positions count from the first unread byte; RCV.NXT is readable().
-    const seq32 base = rcv_.nxt - static_cast<std::uint32_t>(rcvbuf_.readable());
-    const bool fin_extends_last = fin_adjoins_held_range();
     // Candidates: the held ranges in order, then a FIN alone beyond them.
     std::array<wire::sack_block, recv_buffer::max_ranges + 1> candidates{};
     std::size_t candidate_count = 0;
-    for (const recv_buffer::range& r : ranges)
-        candidates[candidate_count++] = {base + r.begin, base + r.end};
-    if (fin_extends_last) {
+    for (const recv_buffer::range& r : rcvbuf_.out_of_order_ranges())
+        candidates[candidate_count++] = {held_seq(r.begin), held_seq(r.end)};
+    if (fin_adjoins_held_range()) {
         candidates[candidate_count - 1].right = candidates[candidate_count - 1].right + 1;
     } else if (remote_fin_pending_) {
         candidates[candidate_count++] = {remote_fin_seq_, remote_fin_seq_ + 1};
@@ -177,21 +173,14 @@ template <congestion_control CC>
 void connection<CC>::note_sack_arrival(seq32 first) noexcept
 {
     if (!sack_ok_) return;
-    // Arrivals below RCV.NXT are delivered: forget them.
+    // Keep the earlier arrivals not yet delivered (below RCV.NXT) and not this one, in
+    // order, one place further down; the oldest falls off a full list.
     std::size_t kept = 0;
     for (std::size_t k = 0; k < sack_recent_count_; ++k)
-        if (!seq_lt(sack_recent_[k], rcv_.nxt)) sack_recent_[kept++] = sack_recent_[k];
-    sack_recent_count_ = static_cast<std::uint8_t>(kept);
-    std::size_t keep = sack_recent_count_;
-    for (std::size_t k = 0; k < sack_recent_count_; ++k) {
-        if (sack_recent_[k] == first) {
-            keep = k;
-            break;
-        }
-    }
-    if (keep == sack_recent_count_ && sack_recent_count_ < sack_recent_.size()) ++sack_recent_count_;
-    const std::size_t last = std::min<std::size_t>(keep, sack_recent_.size() - 1);
-    for (std::size_t k = last; k > 0; --k) sack_recent_[k] = sack_recent_[k - 1];
+        if (!seq_lt(sack_recent_[k], rcv_.nxt) && sack_recent_[k] != first) sack_recent_[kept++] = sack_recent_[k];
+    kept = std::min(kept, sack_recent_.size() - 1);
+    for (std::size_t k = kept; k > 0; --k) sack_recent_[k] = sack_recent_[k - 1];
+    sack_recent_count_ = static_cast<std::uint8_t>(kept + 1);
     sack_recent_[0] = first;
 }
 
@@ -254,10 +243,8 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         // it (RFC 2018 §4 asks for them, but a shorter retransmission would leave the
         // end of the lost segment for another recovery).
         out.payload_length = std::min<std::size_t>(in_flight_data, snd_.mss);
-        const std::size_t room = snd_.mss - out.payload_length;
-        const std::size_t block_room = room >= wire::tcp_option::sack_base_aligned + wire::tcp_option::sack_block_length
-            ? (room - wire::tcp_option::sack_base_aligned) / wire::tcp_option::sack_block_length : 0;
-        if (out.header.options.sack_count > block_room) out.header.options.sack_count = static_cast<std::uint8_t>(block_room);
+        const std::size_t fit = wire::tcp_option::sack_blocks_within(snd_.mss - out.payload_length);
+        if (out.header.options.sack_count > fit) out.header.options.sack_count = static_cast<std::uint8_t>(fit);
         std::uint32_t seq_length = static_cast<std::uint32_t>(out.payload_length);
         if (fin_queued_ && seq_gt(snd_.max, fin_seq_) && snd_.una + seq_length == fin_seq_) {
             out.header.flags |= tcp_flags::fin;
