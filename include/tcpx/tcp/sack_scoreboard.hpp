@@ -1,0 +1,391 @@
+// tcpx/tcp/sack_scoreboard.hpp — what a SACK sender knows about the data it has in
+// flight: the ranges the peer reported holding (RFC 2018), the ranges retransmitted in
+// the current recovery, and from those the RFC 6675 routines IsLost, SetPipe and
+// NextSeg. Independent of the connection; the connection drives it (see
+// impl/connection_recovery.ipp).
+//
+// Have open: RFC 6675 §2 (definitions), §4 (the routines), §5 (the algorithm),
+// §5.1 (retransmission timeouts), §8 (reneging); RFC 2883 §4 (D-SACK); RFC 8985 §6.2
+// for why a lost retransmission can be told without a timer.
+//
+// Sequence numbers are the sender's: SND.UNA (RFC 6675's HighACK) and SND.MAX, the
+// highest sent (HighData). RFC 6675 counts octets inclusively ("HighData is the
+// highest sequence number transmitted"); here every range is half open, [begin, end).
+//
+// Bounded state, no allocation: at most max_sacked ranges of SACKed data and
+// max_retransmits ranges retransmitted and not yet delivered. When the peer reports
+// more islands than fit, the highest is forgotten — the safe side: data believed
+// unSACKed may be retransmitted once more, never data believed delivered lost.
+// When more retransmissions are outstanding than can be remembered, NextSeg offers no
+// further retransmission until some are acknowledged.
+//
+// Differences from RFC 6675's single HighRxt, and why: the RFC remembers only the
+// highest octet retransmitted, so a retransmission that is lost again stays counted in
+// pipe and is never sent again until the retransmission timer fires. Remembering each
+// retransmitted range with the SND.MAX it was sent before lets a SACK of data sent
+// after it show it lost (RFC 8985 §6.2's reasoning, as Linux's tcp_mark_lost_retrans
+// did before RACK): the range then counts as lost, not in flight, and NextSeg offers
+// it again. With every retransmission in order and none lost, the ranges form the
+// prefix [HighACK, HighRxt] and every routine gives the RFC's answer.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include <tcpx/wire/seq32.hpp>
+#include <tcpx/wire/tcp_options.hpp>
+
+namespace tcpx::tcp {
+
+class sack_scoreboard {
+public:
+    /// RFC 6675 §2 DupThresh: "the number of duplicate acknowledgments required to
+    /// trigger a retransmission", 3 as in RFC 5681.
+    static constexpr std::uint32_t dup_thresh = 3;
+    static constexpr std::size_t max_sacked = 32;
+    static constexpr std::size_t max_retransmits = 16;
+
+    struct range {
+        seq32 begin;
+        seq32 end;
+        std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(end - begin); }
+        friend bool operator==(const range&, const range&) = default;
+    };
+
+    /// What one ACK's SACK option did to the scoreboard.
+    struct update_result {
+        std::uint32_t newly_sacked = 0;  ///< bytes SACKed for the first time (RFC 6937 DeliveredData)
+        bool dsack = false;              ///< the first block was a D-SACK (RFC 2883 §4)
+        range dsack_range{};             ///< what it reported as received twice
+        bool sacked_new = false;         ///< some block covered unSACKed data: RFC 6675 §2 DupAck
+    };
+
+    /// RFC 6675 §4 Update(): records the blocks of an ACK whose cumulative point is
+    /// `una` (SEG.ACK, already taken as SND.UNA) and whose sender had sent up to `max`.
+    /// Blocks outside (una, max] are ignored: stale, or not ours (RFC 2018 §3 does not
+    /// allow them; a hostile one changes nothing).
+    update_result update(seq32 una, seq32 max, std::span<const wire::sack_block> blocks) noexcept
+    {
+        update_result r;
+        drop_below(una);
+        for (std::size_t i = 0; i < blocks.size(); ++i) {
+            const wire::sack_block& b = blocks[i];
+            if (!seq_lt(b.left, b.right)) continue;
+            // RFC 2883 §4: the first block is a D-SACK when it lies below the
+            // cumulative ACK, or inside the second block.
+            if (i == 0 && (seq_le(b.right, una) ||
+                           (blocks.size() > 1 && seq_ge(b.left, blocks[1].left) && seq_le(b.right, blocks[1].right)))) {
+                r.dsack = true;
+                r.dsack_range = {b.left, b.right};
+                if (seq_le(b.right, una)) continue;
+            }
+            const seq32 left = seq_max(b.left, una);
+            const seq32 right = seq_min(b.right, max);
+            if (!seq_lt(left, right) || seq_gt(b.right, max)) continue;  // beyond what was sent: not ours
+            const std::uint32_t added = insert({left, right});
+            if (added != 0) {
+                r.newly_sacked += added;
+                r.sacked_new = true;
+            }
+        }
+        // A retransmission SACKed was delivered: forget it.
+        forget_delivered_retransmits();
+        return r;
+    }
+
+    /// The cumulative ACK moved to `una`: everything below it is delivered.
+    void drop_below(seq32 una) noexcept
+    {
+        std::size_t keep = 0;
+        for (std::size_t i = 0; i < sacked_count_; ++i) {
+            range r = sacked_[i];
+            if (seq_le(r.end, una)) continue;
+            r.begin = seq_max(r.begin, una);
+            sacked_[keep++] = r;
+        }
+        sacked_count_ = keep;
+        keep = 0;
+        for (std::size_t i = 0; i < rxt_count_; ++i) {
+            retransmit t = rxt_[i];
+            if (seq_le(t.span.end, una)) continue;
+            t.span.begin = seq_max(t.span.begin, una);
+            rxt_[keep++] = t;
+        }
+        rxt_count_ = keep;
+        if (lost_upto_ && seq_le(*lost_upto_, una)) lost_upto_.reset();
+    }
+
+    /// RFC 6675 §8 / RFC 2018 §8: forget every SACK (reneging, or a new connection).
+    void clear() noexcept
+    {
+        sacked_count_ = 0;
+        rxt_count_ = 0;
+        lost_upto_.reset();
+    }
+
+    /// Forgets the retransmissions (all now deemed lost: a retransmission timeout).
+    void forget_retransmits() noexcept { rxt_count_ = 0; }
+
+    /// RFC 6675 §5.1, as Linux's tcp_enter_loss: after a retransmission timeout every
+    /// octet below `upto` (SND.MAX then) that is not SACKed counts as lost.
+    void mark_lost_upto(seq32 upto) noexcept { lost_upto_ = upto; }
+
+    std::span<const range> sacked() const noexcept { return {sacked_.data(), sacked_count_}; }
+    bool empty() const noexcept { return sacked_count_ == 0; }
+    std::uint32_t sacked_bytes() const noexcept
+    {
+        std::uint32_t n = 0;
+        for (const range& r : sacked()) n += r.size();
+        return n;
+    }
+    /// One past the highest octet SACKed; `una` when nothing is.
+    seq32 highest_sacked(seq32 una) const noexcept { return sacked_count_ == 0 ? una : sacked_[sacked_count_ - 1].end; }
+    bool is_sacked(seq32 s) const noexcept
+    {
+        for (const range& r : sacked())
+            if (seq_ge(s, r.begin) && seq_lt(s, r.end)) return true;
+        return false;
+    }
+
+    /// RFC 6675 §4 IsLost(SeqNum), for an unSACKed octet: "DupThresh discontiguous
+    /// SACKed sequences have arrived above 'SeqNum' or more than (DupThresh - 1) * SMSS
+    /// bytes with sequence numbers greater than 'SeqNum' have been SACKed" — or a
+    /// retransmission timeout declared it lost (§5.1). True exactly below lost_frontier().
+    bool is_lost(seq32 s, std::uint32_t smss) const noexcept { return seq_lt(s, lost_frontier(s, smss)); }
+
+    /// The unSACKed octets for which IsLost holds are a prefix of the flight: the count
+    /// of SACKed octets and ranges above an octet only falls as it rises. Returns the
+    /// end of that prefix (`una` or lower when none is lost). `una` is any octet at or
+    /// below SND.UNA's range, used only when nothing is lost.
+    seq32 lost_frontier(seq32 una, std::uint32_t smss) const noexcept
+    {
+        seq32 frontier = una;
+        std::uint32_t bytes_above = 0;
+        for (std::size_t i = sacked_count_; i-- > 0;) {
+            bytes_above += sacked_[i].size();
+            const std::size_t ranges_above = sacked_count_ - i;
+            if (ranges_above >= dup_thresh || bytes_above > (dup_thresh - 1) * smss) {
+                frontier = sacked_[i].begin;
+                break;
+            }
+        }
+        if (lost_upto_ && seq_gt(*lost_upto_, frontier)) frontier = *lost_upto_;
+        return frontier;
+    }
+
+    /// RFC 6675 §4 SetPipe() over [una, max): every unSACKed octet not lost counts once
+    /// ("(a) If IsLost (S1) returns false"), and every unSACKed octet retransmitted and
+    /// not shown lost counts once more ("(b) If S1 <= HighRxt").
+    std::uint32_t pipe(seq32 una, seq32 max, std::uint32_t smss) const noexcept
+    {
+        const seq32 lost = seq_max(lost_frontier(una, smss), una);
+        const seq32 from = seq_min(lost, max);
+        std::uint32_t n = unsacked_between(from, max);
+        for (const retransmit& t : retransmits()) n += unsacked_between(t.span.begin, t.span.end);
+        return n;
+    }
+
+    /// A segment NextSeg() chose: where it starts and how long it may be.
+    struct next_segment {
+        seq32 seq;
+        std::uint32_t length = 0;
+        enum class rule : std::uint8_t { lost, new_data, unsacked, rescue } why = rule::lost;
+    };
+
+    /// RFC 6675 §4 NextSeg() rules (1) and (3): the first unSACKed octet not being
+    /// retransmitted ("S2 > HighRxt") below the highest SACKed octet (or below the
+    /// point a timeout declared lost), lost (rule 1) or, with `allow_unlost`, not
+    /// (rule 3). Rule (2), new data, is the caller's, between the two; rule (4) is
+    /// rescue(). Up to `smss` octets, never into SACKed or retransmitted data.
+    std::optional<next_segment> next_retransmission(seq32 una, seq32 max, std::uint32_t smss,
+                                                    bool allow_unlost) const noexcept
+    {
+        if (rxt_count_ == max_retransmits) return std::nullopt;  // see the header
+        seq32 limit = highest_sacked(una);                        // (1.b)
+        if (lost_upto_ && seq_gt(*lost_upto_, limit)) limit = *lost_upto_;
+        limit = seq_min(limit, max);
+        const seq32 lost = lost_frontier(una, smss);
+        seq32 s = una;
+        while (seq_lt(s, limit)) {
+            if (const range* r = covering(s)) {  // SACKed or being retransmitted: skip it
+                s = r->end;
+                continue;
+            }
+            const bool is_lost = seq_lt(s, lost);
+            if (!is_lost && !allow_unlost) return std::nullopt;  // later octets are not lost either
+            seq32 end = seq_min(limit, s + smss);
+            end = seq_min(end, next_covered_after(s, end));
+            return next_segment{s, static_cast<std::uint32_t>(end - s),
+                                is_lost ? next_segment::rule::lost : next_segment::rule::unsacked};
+        }
+        return std::nullopt;
+    }
+
+    /// RFC 6675 §4 NextSeg() rule (4), the rescue retransmission: once per recovery
+    /// ("HighACK > RescueRxt or RescueRxt is undefined", the caller keeps RescueRxt),
+    /// the highest unSACKed segment outstanding, up to `smss` octets.
+    std::optional<next_segment> rescue(seq32 una, seq32 max, std::uint32_t smss) const noexcept
+    {
+        seq32 end = max;
+        // The highest unSACKed octet: below the last SACKed range if that reaches SND.MAX.
+        for (std::size_t i = sacked_count_; i-- > 0;) {
+            if (sacked_[i].end == end) end = sacked_[i].begin;
+            else break;
+        }
+        if (!seq_lt(una, end)) return std::nullopt;
+        seq32 begin = static_cast<std::uint32_t>(end - una) > smss ? end - smss : una;
+        for (const range& r : sacked())  // not into a SACKed range below
+            if (seq_lt(r.begin, end) && seq_gt(r.end, begin)) begin = r.end;
+        return next_segment{begin, static_cast<std::uint32_t>(end - begin), next_segment::rule::rescue};
+    }
+
+    /// RFC 6675 §5 (C.2): the connection retransmitted [begin, end) while SND.MAX was
+    /// `max`; merged with a record it extends when SND.MAX has not moved between.
+    void record_retransmit(seq32 begin, seq32 end, seq32 max) noexcept
+    {
+        if (rxt_count_ != 0) {
+            retransmit& last = rxt_[rxt_count_ - 1];
+            if (last.span.end == begin && last.sent_before == max) {
+                last.span.end = end;
+                return;
+            }
+        }
+        if (rxt_count_ == max_retransmits) return;
+        rxt_[rxt_count_++] = retransmit{{begin, end}, max};
+    }
+
+    /// RFC 8985 §6.2's reasoning without per-segment clocks: a retransmission is lost
+    /// when the peer SACKs more than (DupThresh - 1) * SMSS of data first sent after it
+    /// — that data left later and arrived, so the retransmission would have too. Lost
+    /// retransmissions are forgotten (they count as lost, not in pipe, and NextSeg offers
+    /// them again). Returns how many octets were found lost.
+    std::uint32_t detect_lost_retransmits(seq32 una, std::uint32_t smss) noexcept
+    {
+        const seq32 top = highest_sacked(una);
+        std::uint32_t found = 0;
+        std::size_t keep = 0;
+        for (std::size_t i = 0; i < rxt_count_; ++i) {
+            const retransmit& t = rxt_[i];
+            if (seq_gt(top, t.sent_before) && sacked_between(t.sent_before, top) > (dup_thresh - 1) * smss) {
+                found += unsacked_between(t.span.begin, t.span.end);
+                continue;
+            }
+            rxt_[keep++] = t;
+        }
+        rxt_count_ = keep;
+        return found;
+    }
+
+    /// Bytes retransmitted in this recovery and not yet delivered or shown lost.
+    std::uint32_t retransmitted_in_flight() const noexcept
+    {
+        std::uint32_t n = 0;
+        for (const retransmit& t : retransmits()) n += unsacked_between(t.span.begin, t.span.end);
+        return n;
+    }
+
+    /// SACKed octets in [from, to).
+    std::uint32_t sacked_between(seq32 from, seq32 to) const noexcept
+    {
+        std::uint32_t n = 0;
+        for (const range& r : sacked()) {
+            const seq32 b = seq_max(r.begin, from);
+            const seq32 e = seq_min(r.end, to);
+            if (seq_lt(b, e)) n += static_cast<std::uint32_t>(e - b);
+        }
+        return n;
+    }
+    std::uint32_t unsacked_between(seq32 from, seq32 to) const noexcept
+    {
+        if (!seq_lt(from, to)) return 0;
+        return static_cast<std::uint32_t>(to - from) - sacked_between(from, to);
+    }
+
+private:
+    struct retransmit {
+        range span;
+        seq32 sent_before;  ///< SND.MAX when it was sent: data from here on left after it
+    };
+    std::span<const retransmit> retransmits() const noexcept { return {rxt_.data(), rxt_count_}; }
+
+    // Adds [b, e) to the sorted, disjoint, non-adjacent ranges; returns the octets it added.
+    std::uint32_t insert(range add) noexcept
+    {
+        std::size_t first = 0;
+        while (first < sacked_count_ && seq_lt(sacked_[first].end, add.begin)) ++first;
+        std::size_t last = first;  // ranges [first, last) touch or overlap `add`
+        std::uint32_t already = 0;
+        range merged = add;
+        while (last < sacked_count_ && seq_le(sacked_[last].begin, add.end)) {
+            already += sacked_between_one(sacked_[last], add);
+            merged.begin = seq_min(merged.begin, sacked_[last].begin);
+            merged.end = seq_max(merged.end, sacked_[last].end);
+            ++last;
+        }
+        const std::uint32_t added = add.size() - already;
+        if (added == 0) return 0;
+        if (first == last) {  // a new island
+            if (sacked_count_ == max_sacked) {
+                if (first == sacked_count_) return 0;  // the highest: forget it (see the header)
+                --sacked_count_;                       // else forget the highest held
+            }
+            std::copy_backward(sacked_.begin() + static_cast<std::ptrdiff_t>(first),
+                               sacked_.begin() + static_cast<std::ptrdiff_t>(sacked_count_),
+                               sacked_.begin() + static_cast<std::ptrdiff_t>(sacked_count_ + 1));
+            sacked_[first] = merged;
+            ++sacked_count_;
+            return added;
+        }
+        sacked_[first] = merged;
+        std::copy(sacked_.begin() + static_cast<std::ptrdiff_t>(last),
+                  sacked_.begin() + static_cast<std::ptrdiff_t>(sacked_count_),
+                  sacked_.begin() + static_cast<std::ptrdiff_t>(first + 1));
+        sacked_count_ -= last - first - 1;
+        return added;
+    }
+    static std::uint32_t sacked_between_one(const range& r, const range& in) noexcept
+    {
+        const seq32 b = seq_max(r.begin, in.begin);
+        const seq32 e = seq_min(r.end, in.end);
+        return seq_lt(b, e) ? static_cast<std::uint32_t>(e - b) : 0;
+    }
+
+    void forget_delivered_retransmits() noexcept
+    {
+        std::size_t keep = 0;
+        for (std::size_t i = 0; i < rxt_count_; ++i)
+            if (unsacked_between(rxt_[i].span.begin, rxt_[i].span.end) != 0) rxt_[keep++] = rxt_[i];
+        rxt_count_ = keep;
+    }
+
+    // The SACKed or retransmitted range holding octet s, if any.
+    const range* covering(seq32 s) const noexcept
+    {
+        for (const range& r : sacked())
+            if (seq_ge(s, r.begin) && seq_lt(s, r.end)) return &r;
+        for (const retransmit& t : retransmits())
+            if (seq_ge(s, t.span.begin) && seq_lt(s, t.span.end)) return &t.span;
+        return nullptr;
+    }
+    // The first SACKed or retransmitted octet in (s, end), or `end`.
+    seq32 next_covered_after(seq32 s, seq32 end) const noexcept
+    {
+        for (const range& r : sacked())
+            if (seq_gt(r.begin, s) && seq_lt(r.begin, end)) end = r.begin;
+        for (const retransmit& t : retransmits())
+            if (seq_gt(t.span.begin, s) && seq_lt(t.span.begin, end)) end = t.span.begin;
+        return end;
+    }
+
+    std::array<range, max_sacked> sacked_{};
+    std::array<retransmit, max_retransmits> rxt_{};
+    std::size_t sacked_count_ = 0;
+    std::size_t rxt_count_ = 0;
+    std::optional<seq32> lost_upto_;
+};
+
+}  // namespace tcpx::tcp
