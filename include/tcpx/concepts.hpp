@@ -159,6 +159,13 @@ concept offload_device = device<D> && requires(D& d, const D& cd, std::size_t n,
 // | k.on_idle(t)              | void         | sending resumes after an idle period    |
 // |                           |              | longer than one RTO (§4.1)              |
 //
+// | k.on_loss(e)   (optional) | void         | e: cc::loss_event; the sender found a   |
+// |                           |              | loss by SACK or time and runs recovery  |
+// |                           |              | itself (RFC 6675, PRR): set ssthresh,   |
+// |                           |              | cwnd = ssthresh; the next on_ack shown  |
+// |                           |              | ends it. Without it, the sender calls   |
+// |                           |              | on_duplicate_ack with count 3 instead.  |
+//
 // A policy only reads its arguments and writes itself. Exemplar (no congestion
 // control at all: only the receive window limits sending):
 //     struct unlimited {

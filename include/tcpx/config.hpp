@@ -34,10 +34,17 @@ struct config {
     /// RFC 7323 §2: offer window scaling in our SYN (the shift is derived from receive_buffer).
     bool window_scaling = true;
     /// RFC 2018: offer SACK-permitted in our SYN (and answer a peer's), and, where both
-    /// SYNs carried it, report out-of-order data in SACK blocks on every ACK. As a
-    /// sender this stack does not yet act on the peer's blocks (RFC 6675): they are
-    /// parsed and ignored, which RFC 2018 §8 allows.
+    /// SYNs carried it, report out-of-order data in SACK blocks on every ACK.
     bool sack = true;
+    /// RFC 6675: where SACK was negotiated, the sender keeps a scoreboard of the peer's
+    /// blocks and recovers from loss by it (several holes per round trip, lost
+    /// retransmissions found without a timeout, only unSACKed data resent after one).
+    /// false: the congestion policy's RFC 5681 / RFC 6582 recovery, as without SACK.
+    bool sack_recovery = true;
+    /// RFC 6937 Proportional Rate Reduction paces the window down to ssthresh during
+    /// SACK recovery, whatever the congestion policy. false: RFC 6675 §5's rule, send
+    /// while cwnd - pipe >= 1 SMSS with cwnd = ssthresh at once.
+    bool proportional_rate_reduction = true;
     /// Stack-wide data pool limit; at the limit, sends take less and out-of-order data is dropped.
     std::size_t pool_bytes = std::size_t{256} << 20;
 

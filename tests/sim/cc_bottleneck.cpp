@@ -103,6 +103,7 @@ struct bottleneck {
     std::uint64_t drop_data_packet = 0;   ///< one_loss_device's choice
     std::uint64_t seed = 1;
     std::size_t mtu = 1500;
+    bool sack_recovery = true;            ///< config::sack_recovery on the sender
 
     /// The pipe: packets in flight at the bottleneck rate over the base RTT (both
     /// delays and one packet's serialisation) plus the queue, in payload bytes (MSS each).
@@ -166,6 +167,7 @@ outcome run_bottleneck(const bottleneck& cfg, cc_trace* trace = nullptr)
     ca.address = wire::ipv4_address{10, 0, 0, 1};
     ca.isn_secret = std::array<std::uint64_t, 2>{cfg.seed, 1};
     ca.msl = 1s;
+    ca.sack_recovery = cfg.sack_recovery;
     config cb = ca;
     cb.address = wire::ipv4_address{10, 0, 0, 2};
     cb.isn_secret = std::array<std::uint64_t, 2>{cfg.seed, 2};
@@ -337,10 +339,13 @@ TEST_CASE("bottleneck_single_loss_is_repaired_by_fast_retransmit_without_timeout
     // (steps 2, 3), the ACK of new data ends recovery with cwnd = ssthresh (step 6); the
     // retransmission timer never fires. The queue is larger than any window, so the
     // one packet the device drops is the only loss.
+    // This is the policy's own recovery, which a SACK connection uses only with
+    // config::sack_recovery off (the next case is the same loss with it on).
     bottleneck cfg;
     cfg.queue = 1000;
     cfg.bytes = 2 << 20;
     cfg.drop_data_packet = 100;
+    cfg.sack_recovery = false;
     cc_trace trace{1 << 16};
     const outcome r = run_bottleneck<cc::reno>(cfg, &trace);
     REQUIRE_MESSAGE(r.failure.empty(), r.failure);
@@ -365,6 +370,33 @@ TEST_CASE("bottleneck_single_loss_is_repaired_by_fast_retransmit_without_timeout
     CHECK(losses[1].cwnd == losses[0].ssthresh);          // step 6: deflate to ssthresh
     CHECK(losses[0].cwnd == losses[0].ssthresh + 3 * 1460);  // step 3: + the three that left
     CHECK(losses[1].t - losses[0].t <= 2 * (2 * cfg.delay) + 100ms);  // within about a round trip
+}
+
+TEST_CASE("bottleneck_single_loss_with_sack_is_repaired_by_prr_to_ssthresh_without_timeout")
+{
+    // RFC 6675 §5: the SACKs of the segments after the lost one mark it lost (IsLost)
+    // and it is retransmitted once; RFC 6937: cwnd falls to ssthresh (eq. 4) without
+    // the inflation of RFC 5681, and the ACK that covers RecoveryPoint ends recovery.
+    bottleneck cfg;
+    cfg.queue = 1000;
+    cfg.bytes = 2 << 20;
+    cfg.drop_data_packet = 100;
+    cc_trace trace{1 << 16};
+    const outcome r = run_bottleneck<cc::reno>(cfg, &trace);
+    REQUIRE_MESSAGE(r.failure.empty(), r.failure);
+    CHECK(r.dropped_on_purpose == 1);
+    const flow_outcome& f = r.flows[0];
+    CHECK(f.received == cfg.bytes);
+    CHECK(f.intact);
+    CHECK(f.info.fast_retransmits == 1);
+    CHECK(f.info.sack_recoveries == 1);
+    CHECK(f.info.retransmitted_segments == 1);
+    CHECK(f.info.timeouts == 0);
+    std::vector<cc_record> losses;
+    for (const cc_record& rec : trace.records())
+        if (rec.cause == cc_cause::fast_retransmit || rec.cause == cc_cause::timeout) losses.push_back(rec);
+    REQUIRE(losses.size() == 1);
+    CHECK(losses[0].cwnd == losses[0].ssthresh);  // RFC 6675 §5 (4.2); PRR paces the rest
 }
 
 namespace {

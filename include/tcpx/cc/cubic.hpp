@@ -117,21 +117,21 @@ public:
             return action::none;
         }
         if (e.count != 3 || !recovery_.may_enter(e.ack)) return action::none;  // RFC 6582 §3.2 step 2
-        // RFC 9438 §4.7 fast convergence: a loss below the last W_max means a new flow is
-        // taking its share, so give up some more: W_max = cwnd·(1 + β_cubic)/2.
-        const double w = static_cast<double>(cwnd_);
-        w_max_ = w < w_max_ ? w * (1 + beta) / 2 : w;
-        // RFC 9438 §4.6 Figure 5: ssthresh = flight_size·β_cubic, at least 2 SMSS;
-        // cwnd_prior = cwnd. FlightSize leaves out limited transmit (RFC 5681 §3.2 step 2).
-        cwnd_prior_ = w;
-        ssthresh_ = reduced(flight);
+        reduce(flight);
         // The reduction takes effect "immediately upon entering loss recovery", as RFC 5681's:
         // ssthresh + 3·SMSS, inflated and deflated by the recovery (RFC 6582).
         cwnd_ = recovery_.enter(e.highest_sent, ssthresh_, smss_);
-        end_epoch();
-        after_timeout_ = false;
-        growth_.restart();
         return action::retransmit;
+    }
+
+    /// The sender found a loss by SACK or time and runs the recovery (events.hpp): the
+    /// same reduction, with cwnd = ssthresh (RFC 9438 §4.6; RFC 6675 §5 step 4.2).
+    void on_loss(const loss_event& e) noexcept
+    {
+        recovery_.note_ack(e.una);
+        reduce(e.flight_size);
+        recovery_.enter(e.highest_sent, ssthresh_, smss_);
+        cwnd_ = ssthresh_;
     }
 
     void on_timeout(std::uint32_t flight_size, instant) noexcept
@@ -170,6 +170,22 @@ private:
         static_assert(beta == 0.7);
         const auto s = static_cast<std::uint32_t>(std::uint64_t{flight_size} * 7 / 10);
         return std::max(s, 2 * smss_);
+    }
+
+    // A congestion event found by duplicates or by the sender: W_max, cwnd_prior, ssthresh.
+    void reduce(std::uint32_t flight) noexcept
+    {
+        // RFC 9438 §4.7 fast convergence: a loss below the last W_max means a new flow is
+        // taking its share, so give up some more: W_max = cwnd·(1 + β_cubic)/2.
+        const double w = static_cast<double>(cwnd_);
+        w_max_ = w < w_max_ ? w * (1 + beta) / 2 : w;
+        // RFC 9438 §4.6 Figure 5: ssthresh = flight_size·β_cubic, at least 2 SMSS;
+        // cwnd_prior = cwnd. FlightSize leaves out limited transmit (RFC 5681 §3.2 step 2).
+        cwnd_prior_ = w;
+        ssthresh_ = reduced(flight);
+        end_epoch();
+        after_timeout_ = false;
+        growth_.restart();
     }
 
     void end_epoch() noexcept { in_epoch_ = false; }

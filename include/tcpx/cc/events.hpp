@@ -76,6 +76,19 @@ struct duplicate_ack_event {
     instant now{};
 };
 
+/// A loss the sender found itself, from SACK information or by time (RFC 6675 §5
+/// step 4, RFC 8985 §6), on a connection whose loss recovery it runs: it retransmits
+/// what the scoreboard says and paces the reduction by PRR (RFC 6937). The policy only
+/// answers how far ssthresh falls, as for the third duplicate ACK, and sets
+/// cwnd = ssthresh (RFC 6675 §5 step 4.2). The next on_ack it sees is the one that
+/// ends recovery (SND.UNA reaching highest_sent): ACKs inside recovery are not shown.
+struct loss_event {
+    seq32 una;                       ///< SND.UNA
+    std::uint32_t flight_size = 0;   ///< RFC 5681 FlightSize: SND.MAX - SND.UNA
+    seq32 highest_sent;              ///< SND.MAX (exclusive): recovery ends when it is acknowledged
+    instant now{};
+};
+
 /// What the sender should do after telling the policy of an event.
 enum class action : std::uint8_t {
     none,

@@ -181,6 +181,18 @@ public:
         return action::retransmit;
     }
 
+    /// The sender found a loss by SACK or time and runs the recovery (events.hpp):
+    /// eq. 4, cwnd = ssthresh (RFC 6675 §5 step 4.2), recover = the highest sent, so
+    /// the ACK that ends it is a full acknowledgment (RFC 6582 §3.2 step 3).
+    void on_loss(const loss_event& e) noexcept
+    {
+        recovery_.note_ack(e.una);
+        ssthresh_ = detail::halved_flight(e.flight_size, smss_);
+        recovery_.enter(e.highest_sent, ssthresh_, smss_);
+        cwnd_ = ssthresh_;
+        growth_.restart();
+    }
+
     void on_timeout(std::uint32_t flight_size, instant) noexcept
     {
         // RFC 5681 §3.1: eq. 4 (held on repeated timeouts of one segment) and LW.

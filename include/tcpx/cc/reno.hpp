@@ -17,6 +17,8 @@
 //   §3.2 step 6 deflation              on_ack in recovery: the first ACK of new data ends it
 //   §3.1 eq. 4 and LW after an RTO     on_timeout (ssthresh held on repeated timeouts)
 //   §4.1 restart after idle            on_idle: RW = min(IW, cwnd)
+//   RFC 6675 §5 step 4.2 (SACK)        on_loss: eq. 4, cwnd = ssthresh; the sender
+//                                      recovers, paced by PRR (tcp/prr.hpp)
 //
 // Reno ends recovery at the first ACK of new data, so a second loss in the same
 // window needs three more duplicates (a second halving) or the retransmission timer.
@@ -89,6 +91,17 @@ public:
         in_recovery_ = true;
         growth_.restart();
         return action::retransmit;
+    }
+
+    /// The sender found a loss by SACK or time and runs the recovery (events.hpp):
+    /// eq. 4 for ssthresh, cwnd = ssthresh (RFC 6675 §5 step 4.2); the next ACK shown
+    /// ends recovery as §3.2 step 6 does.
+    void on_loss(const loss_event& e) noexcept
+    {
+        ssthresh_ = detail::halved_flight(e.flight_size, smss_);
+        cwnd_ = ssthresh_;
+        in_recovery_ = true;
+        growth_.restart();
     }
 
     void on_timeout(std::uint32_t flight_size, instant) noexcept

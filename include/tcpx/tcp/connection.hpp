@@ -26,8 +26,10 @@
 #include <tcpx/error.hpp>
 #include <tcpx/tcp/chunk_pool.hpp>
 #include <tcpx/tcp/icmp_error.hpp>
+#include <tcpx/tcp/prr.hpp>
 #include <tcpx/tcp/recv_buffer.hpp>
 #include <tcpx/tcp/rtt_estimator.hpp>
+#include <tcpx/tcp/sack_scoreboard.hpp>
 #include <tcpx/tcp/segment.hpp>
 #include <tcpx/tcp/send_buffer.hpp>
 #include <tcpx/tcp/state.hpp>
@@ -80,6 +82,11 @@ struct connection_stats {
     std::uint64_t duplicate_acks = 0;
     std::uint64_t out_of_order_dropped = 0;  ///< out-of-order data not stored (ranges or pool full)
     std::uint64_t challenge_acks = 0;        ///< RFC 5961 challenge ACKs sent
+    std::uint64_t sack_recoveries = 0;       ///< RFC 6675 loss recoveries entered
+    std::uint64_t lost_retransmits = 0;      ///< retransmissions found lost again, without a timeout
+    std::uint64_t rescue_retransmits = 0;    ///< RFC 6675 §4 NextSeg rule (4)
+    std::uint64_t dsacks_received = 0;       ///< RFC 2883 D-SACK blocks from the peer
+    std::uint64_t sack_reneging = 0;         ///< RFC 6675 §8: SACKed data found dropped by the peer
     /// Not a counter: bytes per second acknowledged over the last round trip that gave an
     /// RTT sample (tcp/info.hpp says how), as Linux's tcpi_delivery_rate; 0 before one.
     std::uint64_t delivery_rate = 0;
@@ -177,6 +184,14 @@ public:
     }
     cc_trace* trace() const noexcept { return trace_; }
     std::uint16_t send_mss() const noexcept { return snd_.mss; }
+    /// RFC 2018 §2: both SYNs carried SACK-permitted.
+    bool sack_permitted() const noexcept { return sack_ok_; }
+    /// The peer's window scale and ours, when both SYNs offered it (RFC 7323 §2.2).
+    bool window_scaled() const noexcept { return wscale_ok_; }
+    /// What the peer has SACKed and what is being retransmitted (RFC 6675).
+    const sack_scoreboard& scoreboard() const noexcept { return board_; }
+    /// Inside an RFC 6675 loss recovery.
+    bool in_sack_recovery() const noexcept { return sack_recovering_; }
     /// Calls f(std::span<const std::uint8_t>) for the runs of send-buffer bytes that
     /// `out` carries, in order: how the stack copies a payload into a packet.
     template <class F>
@@ -233,6 +248,20 @@ private:
     void enter_time_wait(context& ctx) noexcept;
     void enter_closed(std::error_code why) noexcept;
     void schedule_ack(bool immediately, context& ctx) noexcept;
+
+    // SACK-based loss recovery, RFC 6675 with PRR (impl/connection_recovery.ipp)
+    bool sack_recovery_on(const config& cfg) const noexcept { return sack_ok_ && syn_acked_ && cfg.sack_recovery; }
+    struct sack_arrival {
+        std::int64_t sacked_change = 0;  ///< change in SACKed bytes (RFC 6937 DeliveredData)
+        bool sacked_new = false;         ///< RFC 6675 §2 DupAck: new data SACKed
+    };
+    sack_arrival take_sack_blocks(const segment& seg) noexcept;
+    void after_sack_ack(std::uint32_t acked, const sack_arrival& a, context& ctx) noexcept;
+    void enter_sack_recovery(context& ctx) noexcept;
+    void sack_on_timeout() noexcept;
+    std::uint32_t sack_send_budget(const config& cfg) const noexcept;
+    bool next_sack_retransmission(context& ctx, outgoing& out, std::size_t avail) noexcept;
+    void send_range(seq32 begin, std::uint32_t length, context& ctx, outgoing& out) noexcept;
 
     // output (impl/connection_output.ipp)
     bool next_handshake_segment(context& ctx, outgoing& out) noexcept;
@@ -329,7 +358,19 @@ private:
     bool probe_ = false;             ///< persist: send one byte beyond the window
     bool keepalive_probe_ = false;
     bool peer_offered_scale_ = false;
+    bool wscale_ok_ = false;         ///< RFC 7323 §2.2: both SYNs carried Window Scale
     bool sack_ok_ = false;           ///< RFC 2018 §2: both SYNs carried SACK-permitted
+    // RFC 6675 / RFC 6937 sender state, used while sack_recovery_on().
+    sack_scoreboard board_;
+    prr prr_;
+    seq32 recovery_point_;        ///< RFC 6675 RecoveryPoint (exclusive: SND.MAX at entry)
+    seq32 rto_recovery_point_;    ///< RFC 6675 §5.1: no new recovery until SND.UNA reaches it
+    std::uint32_t sndcnt_ = 0;    ///< RFC 6937 sndcnt left from the last ACK
+    std::uint8_t sack_dupacks_ = 0;  ///< RFC 6675 §5 DupAcks
+    bool sack_recovering_ = false;   ///< inside an RFC 6675 loss recovery
+    bool rto_guard_ = false;         ///< a timeout's RecoveryPoint holds back a new recovery
+    bool rescue_sent_ = false;       ///< RFC 6675 RescueRxt: rule (4) used in this recovery
+    bool retransmit_head_ = false;   ///< RFC 6675 §5 (4.3) / RFC 6298 §5.4: resend at SND.UNA first
     std::uint8_t sack_recent_count_ = 0;
     /// RFC 2018 §4: the first byte of the latest out-of-order arrivals, newest first;
     /// their blocks lead the SACK option.
@@ -340,5 +381,6 @@ private:
 
 #include <tcpx/tcp/impl/connection_input.ipp>
 #include <tcpx/tcp/impl/connection_output.ipp>
+#include <tcpx/tcp/impl/connection_recovery.ipp>
 #include <tcpx/tcp/impl/connection_timers.ipp>
 #include <tcpx/tcp/impl/connection_user.ipp>

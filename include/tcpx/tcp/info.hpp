@@ -67,6 +67,19 @@ struct connection_info {
     std::uint64_t out_of_order_dropped = 0;
     std::uint64_t challenge_acks = 0;
     std::uint64_t delivery_rate = 0;         ///< bytes per second (see the header comment)
+
+    // ---- options in use, and SACK-based recovery (RFC 2018, RFC 6675, RFC 7323) ----
+    bool sack = false;                       ///< both SYNs carried SACK-permitted (TCPI_OPT_SACK)
+    bool wscale = false;                     ///< window scaling on (TCPI_OPT_WSCALE)
+    std::uint8_t snd_wscale = 0;             ///< the peer's shift, applied to its windows
+    std::uint8_t rcv_wscale = 0;             ///< ours
+    std::uint32_t sacked = 0;                ///< bytes the peer SACKed beyond SND.UNA (tcpi_sacked, in bytes)
+    std::uint32_t retransmitting = 0;        ///< bytes retransmitted in recovery and in flight (tcpi_retrans)
+    std::uint64_t sack_recoveries = 0;
+    std::uint64_t lost_retransmits = 0;      ///< Linux's TCPLostRetransmit
+    std::uint64_t rescue_retransmits = 0;
+    std::uint64_t dsacks_received = 0;       ///< Linux's TCPDSACKRecv
+    std::uint64_t sack_reneging = 0;         ///< Linux's TCPSACKReneging
 };
 
 /// The statistics of `c` at `now` (now only places the retransmission timer).
@@ -102,6 +115,18 @@ connection_info info_of(const connection<CC>& c, instant now) noexcept
     i.out_of_order_dropped = s.out_of_order_dropped;
     i.challenge_acks = s.challenge_acks;
     i.delivery_rate = s.delivery_rate;
+    i.in_recovery = i.in_recovery || c.in_sack_recovery();
+    i.sack = c.sack_permitted();
+    i.wscale = c.window_scaled();
+    i.snd_wscale = c.snd().scale;
+    i.rcv_wscale = c.rcv().scale;
+    i.sacked = c.scoreboard().sacked_bytes();
+    i.retransmitting = c.scoreboard().retransmitted_in_flight();
+    i.sack_recoveries = s.sack_recoveries;
+    i.lost_retransmits = s.lost_retransmits;
+    i.rescue_retransmits = s.rescue_retransmits;
+    i.dsacks_received = s.dsacks_received;
+    i.sack_reneging = s.sack_reneging;
     return i;
 }
 
@@ -119,6 +144,9 @@ inline std::string to_string(const connection_info& i)
         return s;
     };
     std::string out{to_string(i.state)};
+    // ss -ti's options first: "ts sack wscale:S,R".
+    if (i.sack) out += " sack";
+    if (i.wscale) out += " wscale:" + std::to_string(i.snd_wscale) + "," + std::to_string(i.rcv_wscale);
     out += " rto:" + trim(ms(i.rto));
     if (i.backoff != 0) out += " backoff:" + std::to_string(i.backoff);
     out += " rtt:" + trim(ms(i.srtt)) + "/" + trim(ms(i.rttvar));
@@ -137,6 +165,12 @@ inline std::string to_string(const connection_info& i)
     if (i.fast_retransmits != 0) out += " fast_retrans:" + std::to_string(i.fast_retransmits);
     if (i.timeouts != 0) out += " timeouts:" + std::to_string(i.timeouts);
     if (i.duplicate_acks != 0) out += " dupacks:" + std::to_string(i.duplicate_acks);
+    if (i.sacked != 0) out += " sacked:" + std::to_string(i.sacked);
+    if (i.sack_recoveries != 0) out += " sack_recoveries:" + std::to_string(i.sack_recoveries);
+    if (i.lost_retransmits != 0) out += " lost_retrans:" + std::to_string(i.lost_retransmits);
+    if (i.rescue_retransmits != 0) out += " rescue_retrans:" + std::to_string(i.rescue_retransmits);
+    if (i.dsacks_received != 0) out += " dsack_recv:" + std::to_string(i.dsacks_received);
+    if (i.sack_reneging != 0) out += " reneging:" + std::to_string(i.sack_reneging);
     if (i.delivery_rate != 0) {
         char rate[32];
         std::snprintf(rate, sizeof rate, "%.1fMbps", static_cast<double>(i.delivery_rate) * 8 / 1e6);

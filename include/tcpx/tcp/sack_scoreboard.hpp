@@ -46,8 +46,8 @@ public:
     /// RFC 6675 §2 DupThresh: "the number of duplicate acknowledgments required to
     /// trigger a retransmission", 3 as in RFC 5681.
     static constexpr std::uint32_t dup_thresh = 3;
-    static constexpr std::size_t max_sacked = 32;
-    static constexpr std::size_t max_retransmits = 16;
+    static constexpr std::size_t max_sacked = 16;
+    static constexpr std::size_t max_retransmits = 12;
 
     struct range {
         seq32 begin;
@@ -107,7 +107,7 @@ public:
             r.begin = seq_max(r.begin, una);
             sacked_[keep++] = r;
         }
-        sacked_count_ = keep;
+        sacked_count_ = static_cast<std::uint8_t>(keep);
         keep = 0;
         for (std::size_t i = 0; i < rxt_count_; ++i) {
             retransmit t = rxt_[i];
@@ -115,7 +115,7 @@ public:
             t.span.begin = seq_max(t.span.begin, una);
             rxt_[keep++] = t;
         }
-        rxt_count_ = keep;
+        rxt_count_ = static_cast<std::uint8_t>(keep);
         if (lost_upto_ && seq_le(*lost_upto_, una)) lost_upto_.reset();
     }
 
@@ -276,7 +276,7 @@ public:
             }
             rxt_[keep++] = t;
         }
-        rxt_count_ = keep;
+        rxt_count_ = static_cast<std::uint8_t>(keep);
         return found;
     }
 
@@ -344,7 +344,7 @@ private:
         std::copy(sacked_.begin() + static_cast<std::ptrdiff_t>(last),
                   sacked_.begin() + static_cast<std::ptrdiff_t>(sacked_count_),
                   sacked_.begin() + static_cast<std::ptrdiff_t>(first + 1));
-        sacked_count_ -= last - first - 1;
+        sacked_count_ = static_cast<std::uint8_t>(sacked_count_ - (last - first - 1));
         return added;
     }
     static std::uint32_t sacked_between_one(const range& r, const range& in) noexcept
@@ -359,7 +359,7 @@ private:
         std::size_t keep = 0;
         for (std::size_t i = 0; i < rxt_count_; ++i)
             if (unsacked_between(rxt_[i].span.begin, rxt_[i].span.end) != 0) rxt_[keep++] = rxt_[i];
-        rxt_count_ = keep;
+        rxt_count_ = static_cast<std::uint8_t>(keep);
     }
 
     // The SACKed or retransmitted range holding octet s, if any.
@@ -383,8 +383,8 @@ private:
 
     std::array<range, max_sacked> sacked_{};
     std::array<retransmit, max_retransmits> rxt_{};
-    std::size_t sacked_count_ = 0;
-    std::size_t rxt_count_ = 0;
+    std::uint8_t sacked_count_ = 0;
+    std::uint8_t rxt_count_ = 0;
     std::optional<seq32> lost_upto_;
 };
 

@@ -328,11 +328,17 @@ input_result connection<CC>::check_ack(const segment& seg, context& ctx) noexcep
         return input_result::done;
     }
     const bool acks_new_data = seq_gt(seg.ack(), snd_.una);
+    const bool sack_recovery = sack_recovery_on(ctx.cfg);
+    const seq32 una_before = snd_.una;
+    sack_arrival sacks;
+    if (sack_recovery) sacks = take_sack_blocks(seg);
     if (acks_new_data) {
         process_new_ack(seg, ctx);
     } else if (seg.ack() == snd_.una) {
         process_duplicate_ack(seg, ctx);
     }
+    if (sack_recovery && is_synchronized(state_))
+        after_sack_ack(static_cast<std::uint32_t>(snd_.una - una_before), sacks, ctx);
     // RFC 9293 §3.10.7.4: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
     // updated" when the segment is newer than the last update (WL1, WL2). A segment that
     // acknowledges new data is newer than any before it whatever its SEG.SEQ (the peer's
@@ -410,14 +416,19 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
     // sample collapses it (on_sample() does); the ACK of a retransmission gives none.
     oldest_unacked_sent_ = ctx.now;
 
+    // RFC 6675 §5 (B): an ACK inside a SACK recovery is the connection's (the
+    // scoreboard and PRR); (A) the one that covers RecoveryPoint ends it, and the
+    // policy sees that one as the end of its recovery.
+    const bool inside_sack_recovery = sack_recovering_ && seq_lt(seg.ack(), recovery_point_);
+    if (sack_recovering_ && !inside_sack_recovery) sack_recovering_ = false;
     // The handshake's ACK of our SYN is no congestion signal (RFC 5681 §3.1 counts data).
-    if (!acks_syn && is_synchronized(state_)) {
+    if (!acks_syn && is_synchronized(state_) && !inside_sack_recovery) {
         const cc_values before = cc_now();
         const cc::action a = cc_.on_ack(cc::ack_event{seg.ack(), acked, flight_before, sample, ctx.now});
         trace_cc(before, !before.in_recovery   ? cc_cause::ack
                          : cc_.in_recovery()   ? cc_cause::partial_ack
                                                : cc_cause::recovery_exit, ctx.now);
-        if (a == cc::action::retransmit) fast_retransmit_ = true;
+        if (a == cc::action::retransmit && !sack_recovery_on(ctx.cfg)) fast_retransmit_ = true;
     }
     // RFC 6298 §5.2 / §5.3: stop the timer when everything is acknowledged, else restart it.
     if (snd_.una == snd_.max) disarm(timer::retransmit);
@@ -442,6 +453,9 @@ void connection<CC>::process_duplicate_ack(const segment& seg, context& ctx) noe
     }
     ++stats_.duplicate_acks;
     if (duplicate_acks_ < 255) ++duplicate_acks_;
+    // With SACK the connection decides when recovery begins (after_sack_ack); the
+    // policy hears only the first two duplicates (which it keeps for eq. 4's FlightSize).
+    if (sack_recovery_on(ctx.cfg) && (sack_recovering_ || duplicate_acks_ >= 3)) return;
     const cc_values before = cc_now();
     const cc::action a = cc_.on_duplicate_ack(
         cc::duplicate_ack_event{seg.ack(), duplicate_acks_, flight_size(), snd_.max, ctx.now});
@@ -607,7 +621,8 @@ void connection<CC>::learn_options(const segment& syn, context& ctx) noexcept
     sack_ok_ = ctx.cfg.sack && o.sack_permitted;
     // RFC 7323 §2.2: scaling is on only if both SYNs carried the option.
     peer_offered_scale_ = o.window_scale.has_value();
-    if (peer_offered_scale_ && ctx.cfg.window_scaling) {
+    wscale_ok_ = peer_offered_scale_ && ctx.cfg.window_scaling;
+    if (wscale_ok_) {
         snd_.scale = *o.window_scale;  // the parser clamped it to 14 (§2.3)
     } else {
         snd_.scale = 0;

@@ -232,6 +232,13 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         record_sent(out, 0, ctx);
         return true;
     }
+    const bool sack_recovery = may_send_data && sack_recovery_on(ctx.cfg);
+    if (sack_recovery) {
+        // RFC 6675: retransmissions come from the scoreboard, not from SND.UNA.
+        fast_retransmit_ = false;
+        const std::size_t offset = send_data_offset();
+        if (next_sack_retransmission(ctx, out, sndbuf_.size() > offset ? sndbuf_.size() - offset : 0)) return true;
+    }
     if (fast_retransmit_ && may_send_data) {
         // RFC 5681 §3.2 step 2 (and RFC 6582 partial ACKs): the segment at SND.UNA, now.
         fast_retransmit_ = false;
@@ -286,10 +293,20 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         const std::uint32_t cwnd = cc_.cwnd();
         const std::uint32_t wnd =
             std::min(snd_.wnd, cwnd > UINT32_MAX - limited_transmit ? UINT32_MAX : cwnd + limited_transmit);
-        const std::uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
+        std::uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
         // With segmentation offload one emitted segment may carry several MSS; the device
         // cuts it. Whole MSS only, unless it ends the queued data, so no runt is cut.
         const std::uint32_t mss = data_mss();
+        if (sack_recovery) {
+            // RFC 6675 §5 (C): pipe, not FlightSize, against cwnd (data the peer SACKed
+            // has left the network: limited transmit falls out of it, RFC 6675 §5 (3)),
+            // or PRR's sndcnt in recovery, a started segment sent whole; and the peer's
+            // window, from SND.UNA, as ever.
+            const std::uint32_t room = snd_.wnd > in_flight ? snd_.wnd - in_flight : 0;
+            std::uint32_t budget = sack_send_budget(ctx.cfg);
+            if (sack_recovering_ && budget != 0) budget = (budget + mss - 1) / mss * mss;
+            usable = std::min(room, budget);
+        }
         const std::uint32_t segment_limit = ctx.burst > mss ? ctx.burst / mss * mss : mss;
         std::size_t len = std::min<std::size_t>({avail, usable, segment_limit});
         // Nagle still holds the runt back while data is unacknowledged (RFC 1122 §4.2.3.4),
@@ -369,6 +386,11 @@ void connection<CC>::record_sent(const outgoing& out, std::uint32_t seq_length, 
             rtt_delivered_ = stats_.bytes_acked;
         }
         if (snd_.una == snd_.max) oldest_unacked_sent_ = ctx.now;
+        if (sack_recovering_) {
+            // RFC 6937 §3: "prr_out += (data sent)"; what sndcnt allowed is spent.
+            prr_.on_sent(seq_length);
+            sndcnt_ = sndcnt_ > seq_length ? sndcnt_ - seq_length : 0;
+        }
         if (seq_lt(snd_.nxt, seq + seq_length)) snd_.nxt = seq + seq_length;
         snd_.max = seq_max(snd_.max, snd_.nxt);
         // RFC 6298 §5.1: start the timer if it is not running.

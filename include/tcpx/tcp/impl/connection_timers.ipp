@@ -60,8 +60,13 @@ void connection<CC>::on_retransmit_timeout(context& ctx) noexcept
     duplicate_acks_ = 0;
     // §5.4: retransmit the earliest segment not acknowledged. Going back to SND.UNA
     // resends it first; the loss window (one segment) keeps it to that one.
-    snd_.nxt = opening ? iss_ : snd_.una;
     fast_retransmit_ = false;
+    if (!opening && sack_recovery_on(ctx.cfg)) {
+        // RFC 6675 §5.1: the scoreboard says what to resend; SND.NXT stays.
+        sack_on_timeout();
+    } else {
+        snd_.nxt = opening ? iss_ : snd_.una;
+    }
     // §5.6, but never past the user timeout (RFC 9293 §3.8.3): that is a limit of its own.
     arm(timer::retransmit, std::min(ctx.now + rtt_.rto(), oldest_unacked_sent_ + limit));
 }

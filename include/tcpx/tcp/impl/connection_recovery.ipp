@@ -1,0 +1,204 @@
+// Loss recovery by SACK (RFC 6675 §5, §5.1, §8) paced by PRR (RFC 6937), for
+// tcpx/tcp/connection.hpp. Not to be included directly.
+//
+// Who does what: the scoreboard (sack_scoreboard.hpp) knows which octets the peer
+// holds, which are lost and which are being retransmitted; PRR (prr.hpp) says how
+// much may go out per ACK; the congestion policy is asked once, when recovery begins,
+// how far ssthresh falls (cc::loss_event), and sees the ACK that ends it. Connections
+// without SACK keep the policy's own RFC 5681 / RFC 6582 recovery.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+namespace tcpx::tcp {
+
+namespace detail {
+// A policy that does not handle cc::loss_event hears of the loss as the third
+// duplicate ACK, which every policy answers by reducing (concepts.hpp).
+template <class K>
+concept handles_loss_event = requires(K& k, const cc::loss_event& e) {
+    { k.on_loss(e) } -> std::same_as<void>;
+};
+}  // namespace detail
+
+// RFC 6675 §5: "Upon the receipt of any ACK containing SACK information, the
+// scoreboard MUST be updated via the Update () routine." Before SND.UNA moves, so the
+// change in SACKed bytes can be measured across the cumulative ACK.
+template <congestion_control CC>
+typename connection<CC>::sack_arrival connection<CC>::take_sack_blocks(const segment& seg) noexcept
+{
+    const std::uint32_t before = board_.sacked_bytes();
+    const auto r = board_.update(seg.ack(), snd_.max, seg.header.options.sack_blocks());
+    if (r.dsack) ++stats_.dsacks_received;
+    return {static_cast<std::int64_t>(board_.sacked_bytes()) - before, r.sacked_new};
+}
+
+// The rest of RFC 6675 §5 for one acceptable ACK, after the cumulative part is done.
+template <congestion_control CC>
+void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, context& ctx) noexcept
+{
+    // §5: "If the incoming ACK is a cumulative acknowledgment, the TCP MUST reset
+    // DupAcks to zero"; a DupAck (§2: it SACKs new data) outside recovery counts.
+    if (acked != 0) sack_dupacks_ = 0;
+    else if (a.sacked_new && !sack_recovering_ && sack_dupacks_ < 255) ++sack_dupacks_;
+    // §5.1: the RecoveryPoint of a timeout holds back a new recovery until it is reached.
+    if (rto_guard_ && seq_ge(snd_.una, rto_recovery_point_)) rto_guard_ = false;
+
+    if (const std::uint32_t lost = board_.detect_lost_retransmits(snd_.una, snd_.mss); lost != 0)
+        ++stats_.lost_retransmits;
+
+    if (!sack_recovering_ && !rto_guard_ && snd_.una != snd_.max &&
+        // §5 (1) DupAcks >= DupThresh, or (2) IsLost (HighACK + 1).
+        // RFC 5681's count stands in for a peer that negotiated SACK but sends no blocks.
+        (std::max(sack_dupacks_, duplicate_acks_) >= sack_scoreboard::dup_thresh ||
+         board_.is_lost(snd_.una, snd_.mss))) {
+        enter_sack_recovery(ctx);
+    }
+    if (!sack_recovering_) return;
+    // RFC 6937 §3, on every ACK during recovery: DeliveredData = change in snd.una +
+    // change in SACKed (which falls when the cumulative ACK covers SACKed data).
+    const std::int64_t delivered = std::max<std::int64_t>(acked + a.sacked_change, 0);
+    const std::uint32_t pipe = board_.pipe(snd_.una, snd_.max, snd_.mss);
+    sndcnt_ = ctx.cfg.proportional_rate_reduction
+                  ? prr_.on_ack(static_cast<std::uint32_t>(delivered), pipe, cc_.ssthresh(), snd_.mss)
+                  : 0;
+}
+
+// RFC 6675 §5 step (4): "Invoke fast retransmit and enter loss recovery".
+template <congestion_control CC>
+void connection<CC>::enter_sack_recovery(context& ctx) noexcept
+{
+    // (4.1) "RecoveryPoint = HighData": recovery ends when all of it is acknowledged.
+    recovery_point_ = snd_.max;
+    // (4.2) ssthresh (and cwnd) from the policy: RFC 5681 eq. 4, or RFC 9438's β.
+    const cc_values before = cc_now();
+    if constexpr (detail::handles_loss_event<CC>) {
+        cc_.on_loss(cc::loss_event{snd_.una, flight_size(), snd_.max, ctx.now});
+    } else {
+        (void)cc_.on_duplicate_ack(cc::duplicate_ack_event{snd_.una, 3, flight_size(), snd_.max, ctx.now});
+    }
+    trace_cc(before, cc_cause::fast_retransmit, ctx.now);
+    // RFC 6937 §3: RecoverFS = snd.nxt - snd.una, the RFC's snd.nxt being the highest sent.
+    prr_.start(flight_size());
+    sndcnt_ = 0;
+    sack_recovering_ = true;
+    rescue_sent_ = false;
+    // (4.3) "Retransmit the first data segment presumed dropped".
+    retransmit_head_ = true;
+    ++stats_.sack_recoveries;
+    ++stats_.fast_retransmits;
+}
+
+// RFC 6675 §5.1 for a retransmission timeout on a SACK connection; the policy has
+// already cut cwnd to the loss window.
+template <congestion_control CC>
+void connection<CC>::sack_on_timeout() noexcept
+{
+    // §8 and RFC 2018 §8: the receiver may have dropped data it SACKed ("reneging").
+    // A block that starts at SND.UNA shows it: the peer holds that data, yet its
+    // cumulative ACK does not cover it. Then nothing it SACKed can be trusted.
+    if (board_.is_sacked(snd_.una)) {
+        board_.clear();
+        ++stats_.sack_reneging;
+    }
+    // §5.1: "RecoveryPoint MUST be set to HighData ... the loss recovery algorithm ...
+    // MUST be terminated", and no new one "until HighACK is greater than or equal to the
+    // new value of RecoveryPoint". Everything unSACKed is lost (the retransmissions
+    // too); the slow start that follows fills in the holes the scoreboard shows, not
+    // data the peer already holds.
+    sack_recovering_ = false;
+    sndcnt_ = 0;
+    board_.forget_retransmits();
+    board_.mark_lost_upto(snd_.max);
+    rto_recovery_point_ = snd_.max;
+    rto_guard_ = true;
+    sack_dupacks_ = 0;
+    retransmit_head_ = true;  // RFC 6298 §5.4: the earliest unacknowledged segment first
+}
+
+// Bytes the congestion state lets out now: PRR's sndcnt in recovery (RFC 6937), else
+// cwnd - pipe (RFC 6675 §5 (C)), pipe standing in for FlightSize.
+template <congestion_control CC>
+std::uint32_t connection<CC>::sack_send_budget(const config& cfg) const noexcept
+{
+    if (sack_recovering_ && cfg.proportional_rate_reduction) return sndcnt_;
+    const std::uint32_t pipe = board_.pipe(snd_.una, snd_.max, snd_.mss);
+    const std::uint32_t cwnd = cc_.cwnd();
+    return cwnd > pipe ? cwnd - pipe : 0;
+}
+
+// RFC 6675 §4 NextSeg() and §5 (C): the retransmission to send now, if any. Rule (2),
+// new data, is next_data_segment's; this answers false when it should go first.
+template <congestion_control CC>
+bool connection<CC>::next_sack_retransmission(context& ctx, outgoing& out, std::size_t avail) noexcept
+{
+    const std::uint32_t smss = snd_.mss;
+    if (retransmit_head_) {
+        // (4.3), or after a timeout RFC 6298 §5.4: the segment at SND.UNA, whatever the window.
+        // Cut at the first SACKed range; without any (a peer that negotiated SACK but
+        // sends no blocks) it is a plain fast retransmission.
+        retransmit_head_ = false;
+        seq32 end = seq_min(snd_.max, snd_.una + smss);
+        for (const sack_scoreboard::range& r : board_.sacked())
+            if (seq_lt(r.begin, end)) end = seq_max(snd_.una, r.begin);
+        if (seq_lt(snd_.una, end)) {
+            send_range(snd_.una, static_cast<std::uint32_t>(end - snd_.una), ctx, out);
+            return true;
+        }
+    }
+    const std::uint32_t budget = sack_send_budget(ctx.cfg);
+    if (budget == 0 || (!sack_recovering_ && budget < smss)) return false;
+    // Rule (1): the first lost octet not yet retransmitted.
+    if (const auto n = board_.next_retransmission(snd_.una, snd_.max, smss, false)) {
+        send_range(n->seq, n->length, ctx, out);
+        return true;
+    }
+    if (!sack_recovering_) return false;
+    // Rule (2): new data, when there is a segment's worth the peer's window takes.
+    const std::uint32_t in_window = snd_.wnd > static_cast<std::uint32_t>(snd_.nxt - snd_.una)
+                                        ? snd_.wnd - static_cast<std::uint32_t>(snd_.nxt - snd_.una)
+                                        : 0;
+    if (avail != 0 && in_window != 0 && (avail >= smss || nodelay_ || fin_queued_)) return false;
+    // Rule (3): unSACKed data below the highest SACK, though not yet deemed lost.
+    if (const auto n = board_.next_retransmission(snd_.una, snd_.max, smss, true)) {
+        send_range(n->seq, n->length, ctx, out);
+        return true;
+    }
+    // Rule (4), the rescue retransmission, once per recovery ("HighACK > RescueRxt":
+    // RescueRxt = RecoveryPoint, which HighACK passes only when recovery ends).
+    if (!rescue_sent_) {
+        if (const auto n = board_.rescue(snd_.una, snd_.max, smss)) {
+            rescue_sent_ = true;
+            ++stats_.rescue_retransmits;
+            send_range(n->seq, n->length, ctx, out);
+            return true;
+        }
+    }
+    return false;
+}
+
+// Sends [begin, begin + length) of the flight again (the FIN with it when it lies there)
+// and notes it on the scoreboard (RFC 6675 §5 (C.2)).
+template <congestion_control CC>
+void connection<CC>::send_range(seq32 begin, std::uint32_t length, context& ctx, outgoing& out) noexcept
+{
+    fill_common(out, ctx);
+    out.header.seq = begin;
+    out.payload_offset = static_cast<std::size_t>(begin - data_start());
+    std::uint32_t seq_length = length;
+    std::size_t payload = length;
+    if (fin_queued_ && seq_gt(snd_.max, fin_seq_) && seq_gt(begin + length, fin_seq_)) {
+        out.header.flags |= tcp_flags::fin;
+        payload = static_cast<std::size_t>(fin_seq_ - begin);
+    }
+    out.payload_length = payload;
+    // The segment as it was first sent: SACK blocks give way to it (as for a fast
+    // retransmission, next_data_segment).
+    const std::size_t fit = wire::tcp_option::sack_blocks_within(snd_.mss > payload ? snd_.mss - payload : 0);
+    if (out.header.options.sack_count > fit) out.header.options.sack_count = static_cast<std::uint8_t>(fit);
+    record_sent(out, seq_length, ctx);
+    board_.record_retransmit(begin, begin + length, snd_.max);
+}
+
+}  // namespace tcpx::tcp
