@@ -92,6 +92,8 @@ run_result run_loopback(const options& o, tcpx::cc_trace* trace)
     ca.isn_secret = std::array<std::uint64_t, 2>{o.seed, 1};
     ca.send_buffer = ca.receive_buffer = 4u << 20;  // room for a fast, long path
     ca.pool_bytes = std::max<std::size_t>(ca.pool_bytes, o.flows * (std::size_t{9} << 20));
+    ca.sack = o.sack;
+    ca.sack_recovery = o.sack_recovery;
     config cb = ca;
     cb.address = wire::ipv4_address{10, 0, 0, 2};
     cb.isn_secret = std::array<std::uint64_t, 2>{o.seed, 2};

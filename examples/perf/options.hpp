@@ -38,6 +38,8 @@ struct options {
     std::string trace_csv;  ///< flow 0's cwnd trace as CSV, if named
     std::string plot_svg;   ///< ... and as an SVG plot
     bool json = false;
+    bool sack = true;           ///< config::sack on both stacks
+    bool sack_recovery = true;  ///< config::sack_recovery on both stacks
 };
 
 [[noreturn]] inline void usage(const char* why, int status = 2)
@@ -47,6 +49,7 @@ struct options {
                  "usage: tcpx-perf loopback [--cc reno|newreno|cubic] [--flows N] [--seconds S | --bytes N]\n"
                  "                          [--rate MBIT] [--queue PACKETS] [--delay MS] [--loss P] [--reorder P]\n"
                  "                          [--mtu N] [--seed N] [--trace FILE.csv] [--plot FILE.svg] [--json]\n"
+                 "                          [--no-sack] [--no-sack-recovery]\n"
                  "  --cc NAME      congestion control: reno (default, RFC 5681), newreno (RFC 6582), cubic (RFC 9438)\n"
                  "  --flows N      parallel connections sharing the bottleneck (default 1)\n"
                  "  --seconds S    send for S seconds of simulated time, as fast as the path allows\n"
@@ -60,7 +63,9 @@ struct options {
                  "  --seed N       seed of the impairments (default 1)\n"
                  "  --trace FILE   write flow 0's cwnd and ssthresh changes as CSV (time_s,cwnd,ssthresh,cause)\n"
                  "  --plot FILE    draw them as an SVG plot\n"
-                 "  --json         print one JSON object instead of the summary\n",
+                 "  --json         print one JSON object instead of the summary\n"
+                 "  --no-sack      neither side offers SACK (RFC 2018)\n"
+                 "  --no-sack-recovery  SACK negotiated, but loss recovery by the policy (RFC 5681/6582), not RFC 6675\n",
                  why);
     std::exit(status);
 }
@@ -114,6 +119,8 @@ inline options parse(int argc, char** argv)
         else if (a == "--trace") o.trace_csv = value();
         else if (a == "--plot") o.plot_svg = value();
         else if (a == "--json") o.json = true;
+        else if (a == "--no-sack") o.sack = false;
+        else if (a == "--no-sack-recovery") o.sack_recovery = false;
         else usage("unknown flag");
     }
     if (bytes_given && o.seconds > 0) usage("--seconds and --bytes exclude each other");
