@@ -45,6 +45,10 @@ struct config {
     /// SACK recovery, whatever the congestion policy. false: RFC 6675 §5's rule, send
     /// while cwnd - pipe >= 1 SMSS with cwnd = ssthresh at once.
     bool proportional_rate_reduction = true;
+    /// RFC 7323 §3-§5: offer the Timestamps option in our SYN (and answer a peer's). Where
+    /// both SYNs carried it: an RTT sample from every ACK of new data (§4), PAWS (§5),
+    /// a 1 ms timestamp clock with a per-connection offset (§5.4, §7.1).
+    bool timestamps = true;
     /// Stack-wide data pool limit; at the limit, sends take less and out-of-order data is dropped.
     std::size_t pool_bytes = std::size_t{256} << 20;
 

@@ -106,7 +106,7 @@ void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& s
         // TIME-WAIT may reopen it when its sequence number is beyond the old connection's.
         if (s.conn.state() == tcp::state::time_wait && seg.has(tcp::tcp_flags::syn) &&
             !seg.has(tcp::tcp_flags::ack) && !seg.has(tcp::tcp_flags::rst) &&
-            seq_gt(seg.seq(), s.conn.rcv().nxt)) {
+            s.conn.may_reopen(seg, cfg_.timestamps)) {
             if (const std::uint32_t* listening = listening_.find(seg.header.destination_port)) {
                 const std::uint32_t l = *listening;
                 const seq32 old_highest = s.conn.snd().max;
@@ -165,7 +165,8 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
     // sequence numbers beyond the old incarnation's, so old duplicates cannot land in it.
     // A full window (2^16, the largest unscaled one) of headroom on top.
     if (iss_after && seq_le(iss, *iss_after)) iss = *iss_after + 65536;
-    s.conn.open_passive(id, iss, seg, ctx);
+    s.conn.open_passive(id, iss, seg, ctx,
+                        isn_.timestamp_offset(id.local_address.value, id.local_port, id.remote_address.value, id.remote_port));
     s.listener = l;
     s.half_open = true;
     ++half_open_;

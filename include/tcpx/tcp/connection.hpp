@@ -87,6 +87,9 @@ struct connection_stats {
     std::uint64_t rescue_retransmits = 0;    ///< RFC 6675 §4 NextSeg rule (4)
     std::uint64_t dsacks_received = 0;       ///< RFC 2883 D-SACK blocks from the peer
     std::uint64_t sack_reneging = 0;         ///< RFC 6675 §8: SACKed data found dropped by the peer
+    std::uint64_t paws_rejected = 0;         ///< RFC 7323 §5.3 R1: an old timestamp, dropped (Linux PAWSEstab)
+    std::uint64_t timestamp_missing = 0;     ///< RFC 7323 §3.2: no TSopt after negotiating it, dropped
+    std::uint64_t timestamp_rtt_samples = 0; ///< RFC 7323 §4: RTT samples taken from TSecr
     /// Not a counter: bytes per second acknowledged over the last round trip that gave an
     /// RTT sample (tcp/info.hpp says how), as Linux's tcpi_delivery_rate; 0 before one.
     std::uint64_t delivery_rate = 0;
@@ -100,9 +103,11 @@ public:
 
     // ---- opening (RFC 9293 §3.10.1) ----
     /// OPEN, active: CLOSED -> SYN-SENT. The SYN goes out at the next next_segment().
-    void open_active(const four_tuple& id, seq32 iss, context& ctx) noexcept;
+    /// `ts_offset`: RFC 7323 §7.1's offset of this connection's timestamp clock.
+    void open_active(const four_tuple& id, seq32 iss, context& ctx, std::uint32_t ts_offset = 0) noexcept;
     /// A listener's SYN (§3.10.7.2): CLOSED -> SYN-RECEIVED, SYN-ACK to send.
-    void open_passive(const four_tuple& id, seq32 iss, const segment& syn, context& ctx) noexcept;
+    void open_passive(const four_tuple& id, seq32 iss, const segment& syn, context& ctx,
+                      std::uint32_t ts_offset = 0) noexcept;
 
     // ---- user calls (RFC 9293 §3.10.2 - §3.10.6) ----
     /// SEND: queues what fits; errc::would_block when nothing fits now.
@@ -190,6 +195,28 @@ public:
     bool window_scaled() const noexcept { return wscale_ok_; }
     /// What the peer has SACKed and what is being retransmitted (RFC 6675).
     const sack_scoreboard& scoreboard() const noexcept { return board_; }
+    /// RFC 7323 §3.2: both SYNs carried the Timestamps option.
+    bool timestamps_on() const noexcept { return ts_ok_; }
+    /// RFC 7323 §4.3 TS.Recent: the timestamp echoed to the peer.
+    std::uint32_t ts_recent() const noexcept { return ts_recent_; }
+    /// Our timestamp clock at `now` (RFC 7323 §5.4: 1 ms ticks, plus §7.1's offset).
+    std::uint32_t ts_clock(instant now) const noexcept
+    {
+        return ts_offset_ + static_cast<std::uint32_t>(static_cast<std::uint64_t>(now.time_since_epoch().count()) / 1000);
+    }
+    /// Whether a SYN may reopen this connection from TIME-WAIT (RFC 6191 §2). `timestamps`:
+    /// the new incarnation would use them (config::timestamps).
+    bool may_reopen(const segment& syn, bool timestamps) const noexcept
+    {
+        const bool higher_seq = seq_gt(syn.seq(), rcv_.nxt);
+        const auto& ts = syn.header.options.timestamp;
+        // (b) the old incarnation had no timestamps, or (a) the new one would not:
+        // the sequence number decides.
+        if (!ts_ok_ || !timestamps || !ts) return higher_seq;
+        // (a): a newer timestamp; an equal one with a higher sequence number.
+        const auto d = static_cast<std::int32_t>(ts->tsval - ts_recent_);
+        return d > 0 || (d == 0 && higher_seq);
+    }
     /// Inside an RFC 6675 loss recovery.
     bool in_sack_recovery() const noexcept { return sack_recovering_; }
     /// Calls f(std::span<const std::uint8_t>) for the runs of send-buffer bytes that
@@ -248,6 +275,16 @@ private:
     void enter_time_wait(context& ctx) noexcept;
     void enter_closed(std::error_code why) noexcept;
     void schedule_ack(bool immediately, context& ctx) noexcept;
+    // RFC 7323 timestamps (impl/connection_timestamps.ipp)
+    bool paws_rejects(const segment& seg, context& ctx) noexcept;
+    void update_ts_recent(const segment& seg, context& ctx) noexcept;
+    duration timestamp_rtt(const segment& seg, context& ctx) const noexcept;
+    /// The most payload a segment carries beside the options every segment has
+    /// (timestamps), before SACK blocks (RFC 6691: options come out of the MSS).
+    std::uint16_t payload_mss() const noexcept
+    {
+        return static_cast<std::uint16_t>(snd_.mss - (ts_ok_ ? wire::tcp_option::timestamp_aligned : 0));
+    }
 
     // SACK-based loss recovery, RFC 6675 with PRR (impl/connection_recovery.ipp)
     bool sack_recovery_on(const config& cfg) const noexcept { return sack_ok_ && syn_acked_ && cfg.sack_recovery; }
@@ -371,6 +408,12 @@ private:
     bool rto_guard_ = false;         ///< a timeout's RecoveryPoint holds back a new recovery
     bool rescue_sent_ = false;       ///< RFC 6675 RescueRxt: rule (4) used in this recovery
     bool retransmit_head_ = false;   ///< RFC 6675 §5 (4.3) / RFC 6298 §5.4: resend at SND.UNA first
+    // RFC 7323 §3-§5 state.
+    std::uint32_t ts_offset_ = 0;  ///< §7.1: added to the 1 ms clock
+    std::uint32_t ts_recent_ = 0;  ///< §4.3 TS.Recent
+    instant ts_recent_stamp_{};    ///< when TS.Recent was last set (§5.5: invalid after 24 days idle)
+    seq32 last_ack_sent_;          ///< §4.3 Last.ACK.sent
+    bool ts_ok_ = false;           ///< §3.2: both SYNs carried TSopt
     std::uint8_t sack_recent_count_ = 0;
     /// RFC 2018 §4: the first byte of the latest out-of-order arrivals, newest first;
     /// their blocks lead the SACK option.
@@ -382,5 +425,6 @@ private:
 #include <tcpx/tcp/impl/connection_input.ipp>
 #include <tcpx/tcp/impl/connection_output.ipp>
 #include <tcpx/tcp/impl/connection_recovery.ipp>
+#include <tcpx/tcp/impl/connection_timestamps.ipp>
 #include <tcpx/tcp/impl/connection_timers.ipp>
 #include <tcpx/tcp/impl/connection_user.ipp>

@@ -69,6 +69,7 @@ struct connection_info {
     std::uint64_t delivery_rate = 0;         ///< bytes per second (see the header comment)
 
     // ---- options in use, and SACK-based recovery (RFC 2018, RFC 6675, RFC 7323) ----
+    bool timestamps = false;                 ///< both SYNs carried TSopt (TCPI_OPT_TIMESTAMPS)
     bool sack = false;                       ///< both SYNs carried SACK-permitted (TCPI_OPT_SACK)
     bool wscale = false;                     ///< window scaling on (TCPI_OPT_WSCALE)
     std::uint8_t snd_wscale = 0;             ///< the peer's shift, applied to its windows
@@ -80,6 +81,9 @@ struct connection_info {
     std::uint64_t rescue_retransmits = 0;
     std::uint64_t dsacks_received = 0;       ///< Linux's TCPDSACKRecv
     std::uint64_t sack_reneging = 0;         ///< Linux's TCPSACKReneging
+    std::uint64_t paws_rejected = 0;         ///< RFC 7323 §5.3 (Linux's PAWSEstab)
+    std::uint64_t timestamp_missing = 0;     ///< RFC 7323 §3.2 drops
+    std::uint64_t timestamp_rtt_samples = 0; ///< RFC 7323 §4 RTTM samples
 };
 
 /// The statistics of `c` at `now` (now only places the retransmission timer).
@@ -116,6 +120,7 @@ connection_info info_of(const connection<CC>& c, instant now) noexcept
     i.challenge_acks = s.challenge_acks;
     i.delivery_rate = s.delivery_rate;
     i.in_recovery = i.in_recovery || c.in_sack_recovery();
+    i.timestamps = c.timestamps_on();
     i.sack = c.sack_permitted();
     i.wscale = c.window_scaled();
     i.snd_wscale = c.snd().scale;
@@ -127,6 +132,9 @@ connection_info info_of(const connection<CC>& c, instant now) noexcept
     i.rescue_retransmits = s.rescue_retransmits;
     i.dsacks_received = s.dsacks_received;
     i.sack_reneging = s.sack_reneging;
+    i.paws_rejected = s.paws_rejected;
+    i.timestamp_missing = s.timestamp_missing;
+    i.timestamp_rtt_samples = s.timestamp_rtt_samples;
     return i;
 }
 
@@ -145,6 +153,7 @@ inline std::string to_string(const connection_info& i)
     };
     std::string out{to_string(i.state)};
     // ss -ti's options first: "ts sack wscale:S,R".
+    if (i.timestamps) out += " ts";
     if (i.sack) out += " sack";
     if (i.wscale) out += " wscale:" + std::to_string(i.snd_wscale) + "," + std::to_string(i.rcv_wscale);
     out += " rto:" + trim(ms(i.rto));
@@ -171,6 +180,8 @@ inline std::string to_string(const connection_info& i)
     if (i.rescue_retransmits != 0) out += " rescue_retrans:" + std::to_string(i.rescue_retransmits);
     if (i.dsacks_received != 0) out += " dsack_recv:" + std::to_string(i.dsacks_received);
     if (i.sack_reneging != 0) out += " reneging:" + std::to_string(i.sack_reneging);
+    if (i.paws_rejected != 0) out += " paws:" + std::to_string(i.paws_rejected);
+    if (i.timestamp_missing != 0) out += " ts_missing:" + std::to_string(i.timestamp_missing);
     if (i.delivery_rate != 0) {
         char rate[32];
         std::snprintf(rate, sizeof rate, "%.1fMbps", static_cast<double>(i.delivery_rate) * 8 / 1e6);

@@ -116,6 +116,26 @@ public:
         return seq32{m} + f;
     }
 
+    /// RFC 7323 §7.1: the timestamp offset of a connection, "a random offset ... based
+    /// on the four-tuple and a secret", like the ISN's F() but of its own (a byte after
+    /// the tuple keeps the two hashes apart), so neither tells anything of the other or
+    /// of the host's uptime. Constant for a 4-tuple, so a reopened connection's
+    /// timestamps continue its previous incarnation's (RFC 6191).
+    std::uint32_t timestamp_offset(std::uint32_t local_addr, std::uint16_t local_port, std::uint32_t remote_addr,
+                                   std::uint16_t remote_port) const noexcept
+    {
+        const std::array<std::uint8_t, 13> tuple = {
+            static_cast<std::uint8_t>(local_addr >> 24), static_cast<std::uint8_t>(local_addr >> 16),
+            static_cast<std::uint8_t>(local_addr >> 8),  static_cast<std::uint8_t>(local_addr),
+            static_cast<std::uint8_t>(local_port >> 8),  static_cast<std::uint8_t>(local_port),
+            static_cast<std::uint8_t>(remote_addr >> 24), static_cast<std::uint8_t>(remote_addr >> 16),
+            static_cast<std::uint8_t>(remote_addr >> 8),  static_cast<std::uint8_t>(remote_addr),
+            static_cast<std::uint8_t>(remote_port >> 8),  static_cast<std::uint8_t>(remote_port),
+            'T',
+        };
+        return static_cast<std::uint32_t>(siphash24(secret_, tuple.data(), tuple.size()));
+    }
+
     /// 128 bits from the operating system's entropy source (getrandom(2), the
     /// kernel's CSPRNG — what std::random_device reads on Linux, without the 0.6 s that
     /// <random> adds to every translation unit). Blocks only before the kernel's pool

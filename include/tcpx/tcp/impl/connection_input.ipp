@@ -113,6 +113,8 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
         rest.header.seq = seg.seq() + 1;
         return on_segment_synchronized(rest, ctx);
     }
+    // RFC 7323 §5.3 R1: PAWS, before the sequence number is checked.
+    if (paws_rejects(seg, ctx)) return input_result::done;
     if (!acceptable(seg)) {
         // "If an incoming segment is not acceptable, an acknowledgment should be sent in
         // reply (unless the RST bit is set)" — throttled, as RFC 5961 §7 recommends: when
@@ -136,6 +138,7 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
         }
         return input_result::done;
     }
+    update_ts_recent(seg, ctx);  // RFC 7323 §5.3 R3
     // Second, check the RST bit.
     if (seg.has(tcp_flags::rst)) {
         check_reset(seg, ctx);
@@ -411,6 +414,12 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
         if (sample > duration::zero())
             stats_.delivery_rate = (stats_.bytes_acked - rtt_delivered_) * 1'000'000 /
                                    static_cast<std::uint64_t>(sample.count());
+    } else if (const duration ts = timestamp_rtt(seg, ctx); ts != duration::zero()) {
+        // RFC 7323 §4: an RTT sample from every other ACK of new data, retransmissions
+        // included (the echo names the transmission it answers).
+        sample = ts;
+        rtt_.on_sample(ts);
+        ++stats_.timestamp_rtt_samples;
     }
     // RFC 6298 §5 (note after 5.7) with Karn (§3): a backed-off RTO stays until a valid
     // sample collapses it (on_sample() does); the ACK of a retransmission gives none.
@@ -619,6 +628,14 @@ void connection<CC>::learn_options(const segment& syn, context& ctx) noexcept
     // RFC 2018 §2: SACK blocks may be sent only if both SYNs carried SACK-permitted
     // (ours does whenever cfg.sack is on; a SYN,ACK answers with it only then).
     sack_ok_ = ctx.cfg.sack && o.sack_permitted;
+    // RFC 7323 §3.2: timestamps are on only if both SYNs carried TSopt (ours does whenever
+    // cfg.timestamps is on; a SYN,ACK answers with it only then). §4.3: the SYN's TSval
+    // is the first TS.Recent.
+    ts_ok_ = ctx.cfg.timestamps && o.timestamp.has_value();
+    if (ts_ok_) {
+        ts_recent_ = o.timestamp->tsval;
+        ts_recent_stamp_ = ctx.now;
+    }
     // RFC 7323 §2.2: scaling is on only if both SYNs carried the option.
     peer_offered_scale_ = o.window_scale.has_value();
     wscale_ok_ = peer_offered_scale_ && ctx.cfg.window_scaling;
@@ -635,12 +652,15 @@ void connection<CC>::enter_established(context& ctx) noexcept
 {
     state_ = state::established;
     std::uint32_t iw = 0;
+    // RFC 5681's SMSS is the largest segment's data: the MSS less the options every
+    // segment carries (timestamps), as Linux's mss_cache.
+    const std::uint32_t smss = payload_mss();
     // RFC 6928 §2 for ten segments: min(10*MSS, max(2*MSS, 14600)); another count as asked.
-    if (ctx.cfg.initial_window_segments == 10) iw = cc::rfc6928_initial_window(snd_.mss);
-    else if (ctx.cfg.initial_window_segments != 0) iw = ctx.cfg.initial_window_segments * std::uint32_t{snd_.mss};
+    if (ctx.cfg.initial_window_segments == 10) iw = cc::rfc6928_initial_window(smss);
+    else if (ctx.cfg.initial_window_segments != 0) iw = ctx.cfg.initial_window_segments * smss;
     // RFC 5681 §3.1: if the SYN or SYN-ACK was retransmitted, the IW is one segment.
-    if (stats_.retransmitted_segments != 0) iw = snd_.mss;
-    cc_ = CC{cc::init{snd_.mss, iw, iss_}};
+    if (stats_.retransmitted_segments != 0) iw = smss;
+    cc_ = CC{cc::init{smss, iw, iss_}};
     if (trace_ != nullptr) trace_->record(cc_record{ctx.now, cc_.cwnd(), cc_.ssthresh(), cc_cause::established});
     if (stats_.retransmitted_segments != 0) rtt_.restart_after_syn_timeout();  // RFC 6298 §5.7
     rtt_.reset_backoff();

@@ -68,6 +68,10 @@ bool connection<CC>::next_handshake_segment(context& ctx, outgoing& out) noexcep
         out.header.options.window_scale = rcv_.scale;
     // RFC 2018 §2: likewise SACK-permitted.
     out.header.options.sack_permitted = ctx.cfg.sack && (state_ == state::syn_sent || sack_ok_);
+    // RFC 7323 §3.2: TSopt in a SYN (TSecr 0: nothing to echo yet); in a SYN,ACK only if
+    // the SYN carried it, echoing its TSval.
+    if (state_ == state::syn_sent ? ctx.cfg.timestamps : ts_ok_)
+        out.header.options.timestamp = wire::timestamps{ts_clock(ctx.now), state_ == state::syn_sent ? 0u : ts_recent_};
     record_sent(out, 1, ctx);
     return true;
 }
@@ -81,6 +85,8 @@ void connection<CC>::fill_common(outgoing& out, context& ctx) noexcept
     out.header.ack = rcv_.nxt;
     out.header.flags = tcp_flags::ack;
     out.header.window = advertise_window(ctx);
+    // RFC 7323 §3.2: "the TSopt MUST be sent in every non-<RST> segment", TSecr = TS.Recent (§4.3).
+    if (ts_ok_) out.header.options.timestamp = wire::timestamps{ts_clock(ctx.now), ts_recent_};
     if (const std::size_t n = sack_blocks_to_send(); n != 0) fill_sack_blocks(out.header.options, n);
 }
 
@@ -95,7 +101,9 @@ std::size_t connection<CC>::sack_blocks_to_send() const noexcept
     if (!sack_ok_ || fin_received_) return 0;
     std::size_t wanted = rcvbuf_.out_of_order_ranges().size();
     if (remote_fin_pending_ && !fin_adjoins_held_range()) ++wanted;
-    return std::min({wanted, wire::tcp_option::sack_blocks_within(snd_.mss / 2), wire::tcp_options::max_sack_blocks});
+    // RFC 2018 §3 / RFC 7323: three blocks fit beside timestamps.
+    const std::size_t room = wire::tcp_options::max_sack_blocks - (ts_ok_ ? 1 : 0);
+    return std::min({wanted, wire::tcp_option::sack_blocks_within(snd_.mss / 2), room});
 }
 
 // RFC 9293 §3.7.1, RFC 6691: options come out of the MSS, which counts only the fixed
@@ -107,7 +115,7 @@ std::uint16_t connection<CC>::data_mss() const noexcept
 {
     // The blocks take at most half of snd_.mss (sack_blocks_to_send): what is left is
     // at least 1.
-    return static_cast<std::uint16_t>(snd_.mss - wire::tcp_option::sack_aligned(sack_blocks_to_send()));
+    return static_cast<std::uint16_t>(payload_mss() - wire::tcp_option::sack_aligned(sack_blocks_to_send()));
 }
 
 // The sequence number of a receive-buffer position: positions count from the first
@@ -249,8 +257,8 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         // The segment as it was first sent, up to a full MSS: SACK blocks give way to
         // it (RFC 2018 §4 asks for them, but a shorter retransmission would leave the
         // end of the lost segment for another recovery).
-        out.payload_length = std::min<std::size_t>(in_flight_data, snd_.mss);
-        const std::size_t fit = wire::tcp_option::sack_blocks_within(snd_.mss - out.payload_length);
+        out.payload_length = std::min<std::size_t>(in_flight_data, payload_mss());
+        const std::size_t fit = wire::tcp_option::sack_blocks_within(payload_mss() - out.payload_length);
         if (out.header.options.sack_count > fit) out.header.options.sack_count = static_cast<std::uint8_t>(fit);
         std::uint32_t seq_length = static_cast<std::uint32_t>(out.payload_length);
         if (fin_queued_ && seq_gt(snd_.max, fin_seq_) && snd_.una + seq_length == fin_seq_) {
@@ -398,6 +406,7 @@ void connection<CC>::record_sent(const outgoing& out, std::uint32_t seq_length, 
         last_sent_ = ctx.now;
     }
     if (wire::has(out.header.flags, tcp_flags::ack)) {
+        last_ack_sent_ = out.header.ack;  // RFC 7323 §4.3 Last.ACK.sent
         // Any segment carrying our ACK satisfies a pending or delayed one.
         ack_now_ = false;
         unacked_segments_ = 0;

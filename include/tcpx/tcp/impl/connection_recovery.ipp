@@ -45,23 +45,23 @@ void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, 
     // §5.1: the RecoveryPoint of a timeout holds back a new recovery until it is reached.
     if (rto_guard_ && seq_ge(snd_.una, rto_recovery_point_)) rto_guard_ = false;
 
-    if (const std::uint32_t lost = board_.detect_lost_retransmits(snd_.una, snd_.mss); lost != 0)
+    if (const std::uint32_t lost = board_.detect_lost_retransmits(snd_.una, payload_mss()); lost != 0)
         ++stats_.lost_retransmits;
 
     if (!sack_recovering_ && !rto_guard_ && snd_.una != snd_.max &&
         // §5 (1) DupAcks >= DupThresh, or (2) IsLost (HighACK + 1).
         // RFC 5681's count stands in for a peer that negotiated SACK but sends no blocks.
         (std::max(sack_dupacks_, duplicate_acks_) >= sack_scoreboard::dup_thresh ||
-         board_.is_lost(snd_.una, snd_.mss))) {
+         board_.is_lost(snd_.una, payload_mss()))) {
         enter_sack_recovery(ctx);
     }
     if (!sack_recovering_) return;
     // RFC 6937 §3, on every ACK during recovery: DeliveredData = change in snd.una +
     // change in SACKed (which falls when the cumulative ACK covers SACKed data).
     const std::int64_t delivered = std::max<std::int64_t>(acked + a.sacked_change, 0);
-    const std::uint32_t pipe = board_.pipe(snd_.una, snd_.max, snd_.mss);
+    const std::uint32_t pipe = board_.pipe(snd_.una, snd_.max, payload_mss());
     sndcnt_ = ctx.cfg.proportional_rate_reduction
-                  ? prr_.on_ack(static_cast<std::uint32_t>(delivered), pipe, cc_.ssthresh(), snd_.mss)
+                  ? prr_.on_ack(static_cast<std::uint32_t>(delivered), pipe, cc_.ssthresh(), payload_mss())
                   : 0;
 }
 
@@ -123,7 +123,7 @@ template <congestion_control CC>
 std::uint32_t connection<CC>::sack_send_budget(const config& cfg) const noexcept
 {
     if (sack_recovering_ && cfg.proportional_rate_reduction) return sndcnt_;
-    const std::uint32_t pipe = board_.pipe(snd_.una, snd_.max, snd_.mss);
+    const std::uint32_t pipe = board_.pipe(snd_.una, snd_.max, payload_mss());
     const std::uint32_t cwnd = cc_.cwnd();
     return cwnd > pipe ? cwnd - pipe : 0;
 }
@@ -133,7 +133,7 @@ std::uint32_t connection<CC>::sack_send_budget(const config& cfg) const noexcept
 template <congestion_control CC>
 bool connection<CC>::next_sack_retransmission(context& ctx, outgoing& out, std::size_t avail) noexcept
 {
-    const std::uint32_t smss = snd_.mss;
+    const std::uint32_t smss = payload_mss();
     if (retransmit_head_) {
         // (4.3), or after a timeout RFC 6298 §5.4: the segment at SND.UNA, whatever the window.
         // Cut at the first SACKed range; without any (a peer that negotiated SACK but
@@ -195,7 +195,7 @@ void connection<CC>::send_range(seq32 begin, std::uint32_t length, context& ctx,
     out.payload_length = payload;
     // The segment as it was first sent: SACK blocks give way to it (as for a fast
     // retransmission, next_data_segment).
-    const std::size_t fit = wire::tcp_option::sack_blocks_within(snd_.mss > payload ? snd_.mss - payload : 0);
+    const std::size_t fit = wire::tcp_option::sack_blocks_within(payload_mss() > payload ? payload_mss() - payload : 0);
     if (out.header.options.sack_count > fit) out.header.options.sack_count = static_cast<std::uint8_t>(fit);
     record_sent(out, seq_length, ctx);
     board_.record_retransmit(begin, begin + length, snd_.max);

@@ -20,11 +20,12 @@ inline std::uint8_t window_shift_for(std::size_t buffer) noexcept
 }  // namespace detail
 
 template <congestion_control CC>
-void connection<CC>::open_active(const four_tuple& id, seq32 iss, context& ctx) noexcept
+void connection<CC>::open_active(const four_tuple& id, seq32 iss, context& ctx, std::uint32_t ts_offset) noexcept
 {
     *this = connection{};
     id_ = id;
     iss_ = iss;
+    ts_offset_ = ts_offset;
     snd_.una = snd_.nxt = snd_.max = iss;
     snd_.mss = announced_mss(ctx.cfg);
     rcv_.scale = ctx.cfg.window_scaling ? detail::window_shift_for(ctx.cfg.receive_buffer) : 0;
@@ -38,9 +39,10 @@ void connection<CC>::open_active(const four_tuple& id, seq32 iss, context& ctx) 
 }
 
 template <congestion_control CC>
-void connection<CC>::open_passive(const four_tuple& id, seq32 iss, const segment& syn, context& ctx) noexcept
+void connection<CC>::open_passive(const four_tuple& id, seq32 iss, const segment& syn, context& ctx,
+                                   std::uint32_t ts_offset) noexcept
 {
-    open_active(id, iss, ctx);
+    open_active(id, iss, ctx, ts_offset);
     passive_ = true;
     ++stats_.segments_received;  // the SYN (Linux's segs_in counts it too)
     // RFC 9293 §3.10.7.2: "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ".
