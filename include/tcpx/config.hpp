@@ -45,6 +45,14 @@ struct config {
     /// SACK recovery, whatever the congestion policy. false: RFC 6675 §5's rule, send
     /// while cwnd - pipe >= 1 SMSS with cwnd = ssthresh at once.
     bool proportional_rate_reduction = true;
+    /// RFC 8985 §6 RACK: on SACK connections, a segment is lost once one sent after it
+    /// was delivered and a reordering window (a quarter of the least RTT, widened by
+    /// D-SACKs) passed — no three duplicate ACKs needed. false: RFC 6675's counts only.
+    bool rack = true;
+    /// RFC 8985 §7 Tail Loss Probe: two smoothed RTTs after the last send with nothing
+    /// heard, send one segment (new, or the last again) so a lost tail is repaired by
+    /// SACK recovery instead of the retransmission timer.
+    bool tail_loss_probe = true;
     /// RFC 7323 §3-§5: offer the Timestamps option in our SYN (and answer a peer's). Where
     /// both SYNs carried it: an RTT sample from every ACK of new data (§4), PAWS (§5),
     /// a 1 ms timestamp clock with a per-connection offset (§5.4, §7.1).

@@ -27,6 +27,7 @@
 #include <tcpx/tcp/chunk_pool.hpp>
 #include <tcpx/tcp/icmp_error.hpp>
 #include <tcpx/tcp/prr.hpp>
+#include <tcpx/tcp/rack.hpp>
 #include <tcpx/tcp/recv_buffer.hpp>
 #include <tcpx/tcp/rtt_estimator.hpp>
 #include <tcpx/tcp/sack_scoreboard.hpp>
@@ -66,7 +67,9 @@ enum class input_result : std::uint8_t {
 };
 
 /// The timers of RFC 9293 §3.8 and RFC 1122 §4.2.3, as data: one deadline each.
-enum class timer : std::uint8_t { retransmit, persist, delayed_ack, keepalive, time_wait, count };
+/// loss_probe: RFC 8985's two timers in one — RACK's reordering timer (§6.2 step 5) when
+/// a segment awaits its reordering window, else the Tail Loss Probe's PTO (§7.2).
+enum class timer : std::uint8_t { retransmit, persist, delayed_ack, keepalive, time_wait, loss_probe, count };
 
 /// Per-connection counters (a subset of what Linux's tcp_info reports).
 struct connection_stats {
@@ -87,6 +90,9 @@ struct connection_stats {
     std::uint64_t rescue_retransmits = 0;    ///< RFC 6675 §4 NextSeg rule (4)
     std::uint64_t dsacks_received = 0;       ///< RFC 2883 D-SACK blocks from the peer
     std::uint64_t sack_reneging = 0;         ///< RFC 6675 §8: SACKed data found dropped by the peer
+    std::uint64_t rack_marked_lost = 0;      ///< RFC 8985 §6.2: times RACK declared data lost
+    std::uint64_t loss_probes = 0;           ///< RFC 8985 §7.3: Tail Loss Probes sent (Linux TCPLossProbes)
+    std::uint64_t loss_probe_recoveries = 0; ///< RFC 8985 §7.4: a probe repaired a loss (TCPLossProbeRecovery)
     std::uint64_t paws_rejected = 0;         ///< RFC 7323 §5.3 R1: an old timestamp, dropped (Linux PAWSEstab)
     std::uint64_t timestamp_missing = 0;     ///< RFC 7323 §3.2: no TSopt after negotiating it, dropped
     std::uint64_t timestamp_rtt_samples = 0; ///< RFC 7323 §4: RTT samples taken from TSecr
@@ -291,14 +297,19 @@ private:
     struct sack_arrival {
         std::int64_t sacked_change = 0;  ///< change in SACKed bytes (RFC 6937 DeliveredData)
         bool sacked_new = false;         ///< RFC 6675 §2 DupAck: new data SACKed
+        bool dsack = false;              ///< the first block was a D-SACK (RFC 2883)
     };
-    sack_arrival take_sack_blocks(const segment& seg) noexcept;
+    sack_arrival take_sack_blocks(const segment& seg, context& ctx) noexcept;
     void after_sack_ack(std::uint32_t acked, const sack_arrival& a, context& ctx) noexcept;
     void enter_sack_recovery(context& ctx) noexcept;
     void sack_on_timeout() noexcept;
     std::uint32_t sack_send_budget(const config& cfg) const noexcept;
     bool next_sack_retransmission(context& ctx, outgoing& out, std::size_t avail) noexcept;
     void send_range(seq32 begin, std::uint32_t length, context& ctx, outgoing& out) noexcept;
+    bool rack_detect(context& ctx) noexcept;
+    void arm_loss_probe(context& ctx) noexcept;
+    void on_loss_probe_timeout(context& ctx) noexcept;
+    bool send_loss_probe(context& ctx, outgoing& out, std::size_t avail) noexcept;
 
     // output (impl/connection_output.ipp)
     bool next_handshake_segment(context& ctx, outgoing& out) noexcept;
@@ -359,7 +370,7 @@ private:
     recv_buffer rcvbuf_;
     rtt_estimator rtt_;
     CC cc_{cc::init{}};
-    std::array<instant, static_cast<std::size_t>(timer::count)> timers_{never, never, never, never, never};
+    std::array<instant, static_cast<std::size_t>(timer::count)> timers_{never, never, never, never, never, never};
 
     // The sender's bookkeeping beyond §3.3.1.
     seq32 fin_seq_;               ///< sequence number of our FIN, once queued
@@ -408,6 +419,15 @@ private:
     bool rto_guard_ = false;         ///< a timeout's RecoveryPoint holds back a new recovery
     bool rescue_sent_ = false;       ///< RFC 6675 RescueRxt: rule (4) used in this recovery
     bool retransmit_head_ = false;   ///< RFC 6675 §5 (4.3) / RFC 6298 §5.4: resend at SND.UNA first
+    // RFC 8985 RACK-TLP state.
+    rack rack_;
+    duration min_rtt_ = duration::max();  ///< RACK.min_RTT: the least RTT sample seen
+    seq32 rack_round_end_;        ///< a round trip ends when this is acknowledged (D-SACK steps)
+    seq32 tlp_end_seq_;           ///< §7.3 TLP.end_seq
+    bool tlp_outstanding_ = false;   ///< a probe is out and unanswered (one per episode)
+    bool tlp_is_retrans_ = false;    ///< §7.3 TLP.is_retrans
+    bool tlp_due_ = false;           ///< the PTO fired: the next segment is the probe
+    bool reorder_timer_ = false;     ///< timer::loss_probe is RACK's reordering timer now
     // RFC 7323 §3-§5 state.
     std::uint32_t ts_offset_ = 0;  ///< §7.1: added to the 1 ms clock
     std::uint32_t ts_recent_ = 0;  ///< §4.3 TS.Recent

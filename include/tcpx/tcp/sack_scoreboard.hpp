@@ -36,6 +36,7 @@
 #include <optional>
 #include <span>
 
+#include <tcpx/time.hpp>
 #include <tcpx/wire/seq32.hpp>
 #include <tcpx/wire/tcp_options.hpp>
 
@@ -62,6 +63,7 @@ public:
         bool dsack = false;              ///< the first block was a D-SACK (RFC 2883 §4)
         range dsack_range{};             ///< what it reported as received twice
         bool sacked_new = false;         ///< some block covered unSACKed data: RFC 6675 §2 DupAck
+        seq32 highest_new;               ///< with sacked_new: one past the highest octet newly SACKed
     };
 
     /// RFC 6675 §4 Update(): records the blocks of an ACK whose cumulative point is
@@ -89,6 +91,7 @@ public:
             const std::uint32_t added = insert({left, right});
             if (added != 0) {
                 r.newly_sacked += added;
+                r.highest_new = r.sacked_new ? seq_max(r.highest_new, right) : right;
                 r.sacked_new = true;
             }
         }
@@ -130,9 +133,13 @@ public:
     /// Forgets the retransmissions (all now deemed lost: a retransmission timeout).
     void forget_retransmits() noexcept { rxt_count_ = 0; }
 
-    /// RFC 6675 §5.1, as Linux's tcp_enter_loss: after a retransmission timeout every
-    /// octet below `upto` (SND.MAX then) that is not SACKed counts as lost.
-    void mark_lost_upto(seq32 upto) noexcept { lost_upto_ = upto; }
+    /// Every unSACKed octet below `upto` counts as lost: after a retransmission timeout
+    /// below SND.MAX then (RFC 6675 §5.1, as Linux's tcp_enter_loss), or what RACK found
+    /// (RFC 8985 §6.2). Only ever raises the mark.
+    void mark_lost_upto(seq32 upto) noexcept
+    {
+        if (!lost_upto_ || seq_gt(upto, *lost_upto_)) lost_upto_ = upto;
+    }
 
     std::span<const range> sacked() const noexcept { return {sacked_.data(), sacked_count_}; }
     bool empty() const noexcept { return sacked_count_ == 0; }
@@ -245,17 +252,18 @@ public:
 
     /// RFC 6675 §5 (C.2): the connection retransmitted [begin, end) while SND.MAX was
     /// `max`; merged with a record it extends when SND.MAX has not moved between.
-    void record_retransmit(seq32 begin, seq32 end, seq32 max) noexcept
+    void record_retransmit(seq32 begin, seq32 end, seq32 max, instant now = {}) noexcept
     {
         if (rxt_count_ != 0) {
             retransmit& last = rxt_[rxt_count_ - 1];
             if (last.span.end == begin && last.sent_before == max) {
                 last.span.end = end;
+                last.sent = now;  // the later time: declared lost no sooner (see rack.hpp)
                 return;
             }
         }
         if (rxt_count_ == max_retransmits) return;
-        rxt_[rxt_count_++] = retransmit{{begin, end}, max};
+        rxt_[rxt_count_++] = retransmit{{begin, end}, max, now};
     }
 
     /// RFC 8985 §6.2's reasoning without per-segment clocks: a retransmission is lost
@@ -263,14 +271,19 @@ public:
     /// — that data left later and arrived, so the retransmission would have too. Lost
     /// retransmissions are forgotten (they count as lost, not in pipe, and NextSeg offers
     /// them again). Returns how many octets were found lost.
-    std::uint32_t detect_lost_retransmits(seq32 una, std::uint32_t smss) noexcept
+    /// `lost_by_time(instant sent)`: RFC 8985 §6.2's verdict on a retransmission sent
+    /// then, which also counts (RACK finds it lost once a later-sent segment arrived
+    /// and the reordering window passed, however little was SACKed).
+    template <class ByTime>
+    std::uint32_t detect_lost_retransmits(seq32 una, std::uint32_t smss, ByTime&& lost_by_time) noexcept
     {
         const seq32 top = highest_sacked(una);
         std::uint32_t found = 0;
         std::size_t keep = 0;
         for (std::size_t i = 0; i < rxt_count_; ++i) {
             const retransmit& t = rxt_[i];
-            if (seq_gt(top, t.sent_before) && sacked_between(t.sent_before, top) > (dup_thresh - 1) * smss) {
+            if (seq_gt(top, t.sent_before) &&
+                (sacked_between(t.sent_before, top) > (dup_thresh - 1) * smss || lost_by_time(t.sent))) {
                 found += unsacked_between(t.span.begin, t.span.end);
                 continue;
             }
@@ -278,6 +291,10 @@ public:
         }
         rxt_count_ = static_cast<std::uint8_t>(keep);
         return found;
+    }
+    std::uint32_t detect_lost_retransmits(seq32 una, std::uint32_t smss) noexcept
+    {
+        return detect_lost_retransmits(una, smss, [](instant) { return false; });
     }
 
     /// Bytes retransmitted in this recovery and not yet delivered or shown lost.
@@ -309,6 +326,7 @@ private:
     struct retransmit {
         range span;
         seq32 sent_before;  ///< SND.MAX when it was sent: data from here on left after it
+        instant sent{};     ///< when (RFC 8985 §6.1's xmit_ts of a retransmission)
     };
     std::span<const retransmit> retransmits() const noexcept { return {rxt_.data(), rxt_count_}; }
 

@@ -334,7 +334,7 @@ input_result connection<CC>::check_ack(const segment& seg, context& ctx) noexcep
     const bool sack_recovery = sack_recovery_on(ctx.cfg);
     const seq32 una_before = snd_.una;
     sack_arrival sacks;
-    if (sack_recovery) sacks = take_sack_blocks(seg);
+    if (sack_recovery) sacks = take_sack_blocks(seg, ctx);
     if (acks_new_data) {
         process_new_ack(seg, ctx);
     } else if (seg.ack() == snd_.una) {
@@ -421,6 +421,7 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
         rtt_.on_sample(ts);
         ++stats_.timestamp_rtt_samples;
     }
+    if (sample > duration::zero()) min_rtt_ = std::min(min_rtt_, sample);  // RACK.min_RTT
     // RFC 6298 §5 (note after 5.7) with Karn (§3): a backed-off RTO stays until a valid
     // sample collapses it (on_sample() does); the ACK of a retransmission gives none.
     oldest_unacked_sent_ = ctx.now;
@@ -429,7 +430,10 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
     // scoreboard and PRR); (A) the one that covers RecoveryPoint ends it, and the
     // policy sees that one as the end of its recovery.
     const bool inside_sack_recovery = sack_recovering_ && seq_lt(seg.ack(), recovery_point_);
-    if (sack_recovering_ && !inside_sack_recovery) sack_recovering_ = false;
+    if (sack_recovering_ && !inside_sack_recovery) {
+        sack_recovering_ = false;
+        rack_.on_recovery_end();
+    }
     // The handshake's ACK of our SYN is no congestion signal (RFC 5681 §3.1 counts data).
     if (!acks_syn && is_synchronized(state_) && !inside_sack_recovery) {
         const cc_values before = cc_now();

@@ -245,7 +245,12 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         // RFC 6675: retransmissions come from the scoreboard, not from SND.UNA.
         fast_retransmit_ = false;
         const std::size_t offset = send_data_offset();
-        if (next_sack_retransmission(ctx, out, sndbuf_.size() > offset ? sndbuf_.size() - offset : 0)) return true;
+        const std::size_t avail = sndbuf_.size() > offset ? sndbuf_.size() - offset : 0;
+        if (tlp_due_) {
+            tlp_due_ = false;
+            if (send_loss_probe(ctx, out, avail)) return true;
+        }
+        if (next_sack_retransmission(ctx, out, avail)) return true;
     }
     if (fast_retransmit_ && may_send_data) {
         // RFC 5681 §3.2 step 2 (and RFC 6582 partial ACKs): the segment at SND.UNA, now.
@@ -400,7 +405,12 @@ void connection<CC>::record_sent(const outgoing& out, std::uint32_t seq_length, 
             sndcnt_ = sndcnt_ > seq_length ? sndcnt_ - seq_length : 0;
         }
         if (seq_lt(snd_.nxt, seq + seq_length)) snd_.nxt = seq + seq_length;
+        const bool new_data = seq_gt(snd_.nxt, snd_.max);
         snd_.max = seq_max(snd_.max, snd_.nxt);
+        if (new_data && sack_recovery_on(ctx.cfg)) {
+            rack_.on_new_data_sent(snd_.max, ctx.now);  // RFC 8985 §6.1
+            if (!tlp_outstanding_) arm_loss_probe(ctx);  // §7.2: after new data
+        }
         // RFC 6298 §5.1: start the timer if it is not running.
         if (!armed(timer::retransmit)) arm(timer::retransmit, ctx.now + rtt_.rto());
         last_sent_ = ctx.now;

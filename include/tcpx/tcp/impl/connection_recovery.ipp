@@ -26,12 +26,18 @@ concept handles_loss_event = requires(K& k, const cc::loss_event& e) {
 // scoreboard MUST be updated via the Update () routine." Before SND.UNA moves, so the
 // change in SACKed bytes can be measured across the cumulative ACK.
 template <congestion_control CC>
-typename connection<CC>::sack_arrival connection<CC>::take_sack_blocks(const segment& seg) noexcept
+typename connection<CC>::sack_arrival connection<CC>::take_sack_blocks(const segment& seg, context& ctx) noexcept
 {
     const std::uint32_t before = board_.sacked_bytes();
     const auto r = board_.update(seg.ack(), snd_.max, seg.header.options.sack_blocks());
-    if (r.dsack) ++stats_.dsacks_received;
-    return {static_cast<std::int64_t>(board_.sacked_bytes()) - before, r.sacked_new};
+    if (r.dsack) {
+        ++stats_.dsacks_received;
+        rack_.on_dsack();  // RFC 8985 §6.2 step 4: reordering, the window widens
+    }
+    // RFC 8985 §6.2 steps 1-2: the most recently sent of what this ACK delivered.
+    if (seq_gt(seg.ack(), snd_.una)) rack_.on_delivered(rack_.sent_at(seg.ack() - 1), seg.ack(), ctx.now);
+    if (r.sacked_new) rack_.on_delivered(rack_.sent_at(r.highest_new - 1), r.highest_new, ctx.now);
+    return {static_cast<std::int64_t>(board_.sacked_bytes()) - before, r.sacked_new, r.dsack};
 }
 
 // The rest of RFC 6675 §5 for one acceptable ACK, after the cumulative part is done.
@@ -45,8 +51,32 @@ void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, 
     // §5.1: the RecoveryPoint of a timeout holds back a new recovery until it is reached.
     if (rto_guard_ && seq_ge(snd_.una, rto_recovery_point_)) rto_guard_ = false;
 
-    if (const std::uint32_t lost = board_.detect_lost_retransmits(snd_.una, payload_mss()); lost != 0)
-        ++stats_.lost_retransmits;
+    // RFC 8985 §7.4: what became of an outstanding Tail Loss Probe.
+    if (tlp_outstanding_) {
+        if (tlp_is_retrans_ && a.dsack) {
+            tlp_outstanding_ = false;  // original and probe both arrived: no loss
+        } else if (seq_gt(snd_.una, tlp_end_seq_)) {
+            // Data sent after the probe is acknowledged with no D-SACK for it: the probe
+            // repaired a loss (Linux's tcp_process_tlp_ack reads it the same way) — the
+            // congestion response of a recovery, with nothing left to retransmit.
+            tlp_outstanding_ = false;
+            if (tlp_is_retrans_ && !sack_recovering_) {
+                ++stats_.loss_probe_recoveries;
+                enter_sack_recovery(ctx);
+                retransmit_head_ = false;
+                --stats_.fast_retransmits;
+            }
+        } else if (acked == 0 && !a.sacked_new && seq_ge(snd_.una, tlp_end_seq_)) {
+            tlp_outstanding_ = false;  // a pure duplicate: the probe arrived as a duplicate
+        }
+    }
+    // RFC 8985 §6.2 step 4: D-SACK steps of the reordering window, once per round trip.
+    if (seq_ge(snd_.una, rack_round_end_)) {
+        rack_.on_round();
+        rack_round_end_ = snd_.max;
+    }
+    const bool rack_armed = ctx.cfg.rack && rack_detect(ctx);
+    rack_.on_cumulative_ack(snd_.una);
 
     if (!sack_recovering_ && !rto_guard_ && snd_.una != snd_.max &&
         // §5 (1) DupAcks >= DupThresh, or (2) IsLost (HighACK + 1).
@@ -55,6 +85,8 @@ void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, 
          board_.is_lost(snd_.una, payload_mss()))) {
         enter_sack_recovery(ctx);
     }
+    // RFC 8985 §7.2: "upon receiving an ACK that cumulatively acknowledges new data".
+    if (acked != 0 && !rack_armed) arm_loss_probe(ctx);
     if (!sack_recovering_) return;
     // RFC 6937 §3, on every ACK during recovery: DeliveredData = change in snd.una +
     // change in SACKed (which falls when the cumulative ACK covers SACKed data).
@@ -115,6 +147,9 @@ void connection<CC>::sack_on_timeout() noexcept
     rto_guard_ = true;
     sack_dupacks_ = 0;
     retransmit_head_ = true;  // RFC 6298 §5.4: the earliest unacknowledged segment first
+    tlp_outstanding_ = false;
+    tlp_due_ = false;
+    reorder_timer_ = false;
 }
 
 // Bytes the congestion state lets out now: PRR's sndcnt in recovery (RFC 6937), else
@@ -178,6 +213,110 @@ bool connection<CC>::next_sack_retransmission(context& ctx, outgoing& out, std::
     return false;
 }
 
+// RFC 8985 §6.2 step 5 for first transmissions and retransmissions alike: marks what
+// time says is lost on the scoreboard, and arms the reordering timer for what is not yet
+// old enough. Returns whether that timer is armed.
+template <congestion_control CC>
+bool connection<CC>::rack_detect(context& ctx) noexcept
+{
+    if (!rack_.has_delivery() || snd_.una == snd_.max) return false;
+    const duration min_rtt = min_rtt_ == duration::max() ? rtt_.srtt() : min_rtt_;
+    const bool dupthresh_sacked = board_.sacked_bytes() >= sack_scoreboard::dup_thresh * payload_mss();
+    const duration reo_wnd = rack_.reo_wnd(sack_recovering_, dupthresh_sacked, min_rtt, rtt_.srtt());
+    const auto v = rack_.detect(snd_.una, ctx.now, reo_wnd);
+    const seq32 before = board_.lost_frontier(snd_.una, payload_mss());
+    if (seq_gt(v.lost_below, before)) {
+        board_.mark_lost_upto(v.lost_below);
+        ++stats_.rack_marked_lost;
+    }
+    if (board_.detect_lost_retransmits(snd_.una, payload_mss(), [&](instant sent) {
+            return rack_.retransmission_lost(sent, ctx.now, reo_wnd);
+        }) != 0)
+        ++stats_.lost_retransmits;
+    reorder_timer_ = v.timer != never;
+    if (reorder_timer_) arm(timer::loss_probe, v.timer);
+    return reorder_timer_;
+}
+
+// RFC 8985 §7.2: the probe timeout, PTO = 2*SRTT (plus the worst-case delayed ACK when
+// one segment is in flight, whose ACK the peer may hold), never beyond the RTO.
+template <congestion_control CC>
+void connection<CC>::arm_loss_probe(context& ctx) noexcept
+{
+    if (reorder_timer_ && armed(timer::loss_probe)) return;  // RACK's timer comes first
+    const bool eligible = ctx.cfg.tail_loss_probe && sack_recovery_on(ctx.cfg) && !sack_recovering_ &&
+                          !rto_guard_ && !tlp_outstanding_ && snd_.una != snd_.max && rtt_.has_sample() &&
+                          state_ != state::syn_received;
+    if (!eligible) {
+        disarm(timer::loss_probe);
+        return;
+    }
+    duration pto = 2 * rtt_.srtt();
+    // "If FlightSize is equal to one segment ... PTO += WCDelAckT" (200 ms, RECOMMENDED).
+    if (flight_size() <= payload_mss()) pto += std::chrono::milliseconds{200};
+    pto = std::max<duration>(pto, std::chrono::milliseconds{10});  // Linux's floor: timer slack
+    const instant at = ctx.now + pto;
+    if (armed(timer::retransmit) && at >= deadline(timer::retransmit)) {
+        disarm(timer::loss_probe);  // the RTO comes first: no probe (§7.2 "PTO = min(PTO, RTO)")
+        return;
+    }
+    arm(timer::loss_probe, at);
+}
+
+// timer::loss_probe fired: RACK's reordering timer (§6.2 step 5) or the PTO (§7.3).
+template <congestion_control CC>
+void connection<CC>::on_loss_probe_timeout(context& ctx) noexcept
+{
+    if (!sack_recovery_on(ctx.cfg) || snd_.una == snd_.max) return;
+    if (reorder_timer_) {
+        reorder_timer_ = false;
+        if (ctx.cfg.rack && rack_detect(ctx)) return;  // still waiting for some
+        if (!sack_recovering_ && !rto_guard_ && board_.is_lost(snd_.una, payload_mss())) {
+            enter_sack_recovery(ctx);
+            return;
+        }
+        arm_loss_probe(ctx);
+        return;
+    }
+    // §7.3: "If the PTO timer expires ...", one probe per episode.
+    if (sack_recovering_ || rto_guard_ || tlp_outstanding_) return;
+    tlp_due_ = true;
+}
+
+// RFC 8985 §7.3: the probe itself — a new segment if the peer's window allows one, else
+// the last segment sent (the highest unSACKed); then the RTO is armed again.
+template <congestion_control CC>
+bool connection<CC>::send_loss_probe(context& ctx, outgoing& out, std::size_t avail) noexcept
+{
+    const std::uint32_t in_flight = static_cast<std::uint32_t>(snd_.nxt - snd_.una);
+    const std::uint32_t room = snd_.wnd > in_flight ? snd_.wnd - in_flight : 0;
+    if (avail != 0 && room != 0) {
+        const std::size_t len = std::min<std::size_t>({avail, data_mss(), room});
+        fill_common(out, ctx);
+        out.header.seq = snd_.nxt;
+        out.payload_offset = send_data_offset();
+        out.payload_length = len;
+        std::uint32_t seq_length = static_cast<std::uint32_t>(len);
+        if (fin_queued_ && len == avail && snd_.nxt + seq_length == fin_seq_) {
+            out.header.flags |= tcp_flags::fin;
+            ++seq_length;
+        }
+        tlp_is_retrans_ = false;
+        tlp_outstanding_ = true;  // before record_sent: a probe arms no further probe
+        record_sent(out, seq_length, ctx);
+    } else if (const auto n = board_.rescue(snd_.una, snd_.max, payload_mss())) {
+        tlp_is_retrans_ = true;
+        tlp_outstanding_ = true;
+        send_range(n->seq, n->length, ctx, out);
+    } else {
+        return false;
+    }
+    tlp_end_seq_ = snd_.max;  // "TLP.end_seq = SND.NXT"
+    ++stats_.loss_probes;
+    arm(timer::retransmit, ctx.now + rtt_.rto());  // "the sender MUST ... arm the RTO timer"
+    return true;
+}
+
 // Sends [begin, begin + length) of the flight again (the FIN with it when it lies there)
 // and notes it on the scoreboard (RFC 6675 §5 (C.2)).
 template <congestion_control CC>
@@ -198,7 +337,7 @@ void connection<CC>::send_range(seq32 begin, std::uint32_t length, context& ctx,
     const std::size_t fit = wire::tcp_option::sack_blocks_within(payload_mss() > payload ? payload_mss() - payload : 0);
     if (out.header.options.sack_count > fit) out.header.options.sack_count = static_cast<std::uint8_t>(fit);
     record_sent(out, seq_length, ctx);
-    board_.record_retransmit(begin, begin + length, snd_.max);
+    board_.record_retransmit(begin, begin + length, snd_.max, ctx.now);
 }
 
 }  // namespace tcpx::tcp

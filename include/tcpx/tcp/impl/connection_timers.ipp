@@ -29,6 +29,7 @@ void connection<CC>::on_timer(context& ctx) noexcept
             // tcp_fin_timeout does), so a vanished peer cannot hold it forever.
             enter_closed(state_ == state::fin_wait_2 ? std::error_code{errc::timed_out} : std::error_code{});
             break;
+        case timer::loss_probe: on_loss_probe_timeout(ctx); break;
         case timer::count: break;
         }
     }
@@ -64,6 +65,7 @@ void connection<CC>::on_retransmit_timeout(context& ctx) noexcept
     if (!opening && sack_recovery_on(ctx.cfg)) {
         // RFC 6675 §5.1: the scoreboard says what to resend; SND.NXT stays.
         sack_on_timeout();
+        disarm(timer::loss_probe);  // RFC 8985 §7: RTO recovery sends no probe
     } else {
         snd_.nxt = opening ? iss_ : snd_.una;
     }
