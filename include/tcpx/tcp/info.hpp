@@ -81,6 +81,9 @@ struct connection_info {
     std::uint64_t rescue_retransmits = 0;
     std::uint64_t dsacks_received = 0;       ///< Linux's TCPDSACKRecv
     std::uint64_t sack_reneging = 0;         ///< Linux's TCPSACKReneging
+    std::uint64_t rack_marked_lost = 0;      ///< RFC 8985 §6.2 verdicts that marked data lost
+    std::uint64_t loss_probes = 0;           ///< RFC 8985 §7 (Linux's TCPLossProbes)
+    std::uint64_t loss_probe_recoveries = 0; ///< Linux's TCPLossProbeRecovery
     std::uint64_t paws_rejected = 0;         ///< RFC 7323 §5.3 (Linux's PAWSEstab)
     std::uint64_t timestamp_missing = 0;     ///< RFC 7323 §3.2 drops
     std::uint64_t timestamp_rtt_samples = 0; ///< RFC 7323 §4 RTTM samples
@@ -132,6 +135,9 @@ connection_info info_of(const connection<CC>& c, instant now) noexcept
     i.rescue_retransmits = s.rescue_retransmits;
     i.dsacks_received = s.dsacks_received;
     i.sack_reneging = s.sack_reneging;
+    i.rack_marked_lost = s.rack_marked_lost;
+    i.loss_probes = s.loss_probes;
+    i.loss_probe_recoveries = s.loss_probe_recoveries;
     i.paws_rejected = s.paws_rejected;
     i.timestamp_missing = s.timestamp_missing;
     i.timestamp_rtt_samples = s.timestamp_rtt_samples;
@@ -180,6 +186,9 @@ inline std::string to_string(const connection_info& i)
     if (i.rescue_retransmits != 0) out += " rescue_retrans:" + std::to_string(i.rescue_retransmits);
     if (i.dsacks_received != 0) out += " dsack_recv:" + std::to_string(i.dsacks_received);
     if (i.sack_reneging != 0) out += " reneging:" + std::to_string(i.sack_reneging);
+    if (i.rack_marked_lost != 0) out += " rack_lost:" + std::to_string(i.rack_marked_lost);
+    if (i.loss_probes != 0) out += " tlp:" + std::to_string(i.loss_probes);
+    if (i.loss_probe_recoveries != 0) out += " tlp_recoveries:" + std::to_string(i.loss_probe_recoveries);
     if (i.paws_rejected != 0) out += " paws:" + std::to_string(i.paws_rejected);
     if (i.timestamp_missing != 0) out += " ts_missing:" + std::to_string(i.timestamp_missing);
     if (i.delivery_rate != 0) {
