@@ -53,6 +53,10 @@ struct config {
     /// heard, send one segment (new, or the last again) so a lost tail is repaired by
     /// SACK recovery instead of the retransmission timer.
     bool tail_loss_probe = true;
+    /// RFC 9406 HyStart++ in every shipped policy's slow start: when the RTT rises by a
+    /// threshold within a round, growth slows to a quarter (CSS) and, if the rise holds
+    /// for five rounds, slow start ends before the queue overflows.
+    bool hystart = true;
     /// RFC 7323 §3-§5: offer the Timestamps option in our SYN (and answer a peer's). Where
     /// both SYNs carried it: an RTT sample from every ACK of new data (§4), PAWS (§5),
     /// a 1 ms timestamp clock with a per-connection offset (§5.4, §7.1).

@@ -35,6 +35,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include <tcpx/cc/detail/hystart.hpp>
 #include <tcpx/cc/detail/window.hpp>
 #include <tcpx/cc/events.hpp>
 #include <tcpx/cc/newreno.hpp>
@@ -54,9 +55,13 @@ public:
     static constexpr double alpha = 3 * (1 - beta) / (1 + beta);
 
     explicit cubic(init i) noexcept
-        : smss_{std::max<std::uint32_t>(i.smss, 1)}, iw_{cc::initial_window(i)}, cwnd_{iw_}, recovery_{i.iss}
+        : smss_{std::max<std::uint32_t>(i.smss, 1)}, iw_{cc::initial_window(i)}, cwnd_{iw_}, recovery_{i.iss},
+          hystart_{i.hystart}
     {
     }
+
+    /// RFC 9406: where HyStart++ is (slow start, CSS, or off after a loss).
+    detail::hystart_pp::phase hystart_phase() const noexcept { return hystart_.current(); }
 
     std::uint32_t cwnd() const noexcept { return cwnd_; }
     std::uint32_t ssthresh() const noexcept { return ssthresh_; }
@@ -100,8 +105,9 @@ public:
         }
         recovery_.note_ack(e.ack);
         if (cwnd_ < ssthresh_) {
-            // RFC 9438 §4.10: below ssthresh, slow start (RFC 5681 §3.1, with ABC).
-            cwnd_ = growth_.slow_start(cwnd_, e.bytes_acked, smss_);
+            // RFC 9438 §4.10: below ssthresh, slow start (RFC 5681 §3.1, with ABC), with
+            // HyStart++ (RFC 9406; RFC 9438 §4.10 names it as the slow start to use).
+            cwnd_ = detail::hystart_slow_start(hystart_, growth_, e, cwnd_, ssthresh_, smss_);
             return action::none;
         }
         congestion_avoidance(e);
@@ -150,6 +156,7 @@ public:
         after_timeout_ = true;
         end_epoch();
         growth_.on_timeout();
+        hystart_.restart();
     }
 
     void on_idle(instant) noexcept
@@ -160,6 +167,7 @@ public:
         cwnd_ = std::min(cwnd_, iw_);
         end_epoch();
         growth_.restart();
+        hystart_.restart();
     }
 
 private:
@@ -186,6 +194,7 @@ private:
         end_epoch();
         after_timeout_ = false;
         growth_.restart();
+        hystart_.on_loss();
     }
 
     void end_epoch() noexcept { in_epoch_ = false; }
@@ -259,6 +268,7 @@ private:
     detail::reno_growth growth_;  // slow start only
     detail::flight_before_limited_transmit flight_;
     detail::timeout_series timeouts_;
+    detail::hystart_pp hystart_;
 
     // RFC 9438 §4.1.2, bytes.
     double window_ = 0;      ///< cwnd in congestion avoidance, unrounded

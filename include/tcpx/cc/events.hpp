@@ -38,6 +38,7 @@ struct init {
     std::uint32_t smss = 536;            ///< sender maximum segment size, bytes
     std::uint32_t initial_window = 0;    ///< bytes; 0: RFC 5681 §3.1's rule from smss
     seq32 iss{};                         ///< our initial send sequence number (RFC 6582 §3.2 step 1)
+    bool hystart = true;                 ///< RFC 9406 HyStart++ in slow start (config::hystart)
 };
 
 /// The initial window an init asks for (RFC 5681 §3.1, or what the sender chose:

@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include <tcpx/cc/detail/hystart.hpp>
 #include <tcpx/cc/detail/window.hpp>
 #include <tcpx/cc/events.hpp>
 #include <tcpx/concepts.hpp>
@@ -136,7 +137,8 @@ private:
 class newreno {
 public:
     explicit newreno(init i) noexcept
-        : smss_{std::max<std::uint32_t>(i.smss, 1)}, iw_{cc::initial_window(i)}, cwnd_{iw_}, recovery_{i.iss}
+        : smss_{std::max<std::uint32_t>(i.smss, 1)}, iw_{cc::initial_window(i)}, cwnd_{iw_}, recovery_{i.iss},
+          hystart_{i.hystart}
     {
     }
 
@@ -146,6 +148,7 @@ public:
     seq32 recover() const noexcept { return recovery_.recover(); }
     std::uint32_t smss() const noexcept { return smss_; }
     std::uint32_t initial_window() const noexcept { return iw_; }
+    detail::hystart_pp::phase hystart_phase() const noexcept { return hystart_.current(); }
 
     action on_ack(const ack_event& e) noexcept
     {
@@ -157,8 +160,9 @@ public:
             return o.act;
         }
         recovery_.note_ack(e.ack);
-        // RFC 5681 §3.1: slow start or congestion avoidance, as Reno.
-        cwnd_ = growth_.on_ack(cwnd_, ssthresh_, e.bytes_acked, smss_);
+        // RFC 5681 §3.1: slow start (with RFC 9406 HyStart++) or congestion avoidance, as Reno.
+        cwnd_ = cwnd_ < ssthresh_ ? detail::hystart_slow_start(hystart_, growth_, e, cwnd_, ssthresh_, smss_)
+                                  : growth_.on_ack(cwnd_, ssthresh_, e.bytes_acked, smss_);
         return action::none;
     }
 
@@ -178,6 +182,7 @@ public:
         ssthresh_ = detail::halved_flight(flight, smss_);  // RFC 5681 §3.2 step 2, eq. 4
         cwnd_ = recovery_.enter(e.highest_sent, ssthresh_, smss_);
         growth_.restart();
+        hystart_.on_loss();
         return action::retransmit;
     }
 
@@ -191,6 +196,7 @@ public:
         recovery_.enter(e.highest_sent, ssthresh_, smss_);
         cwnd_ = ssthresh_;
         growth_.restart();
+        hystart_.on_loss();
     }
 
     void on_timeout(std::uint32_t flight_size, instant) noexcept
@@ -200,12 +206,14 @@ public:
         cwnd_ = smss_;
         recovery_.on_timeout(flight_size);
         growth_.on_timeout();
+        hystart_.restart();
     }
 
     void on_idle(instant) noexcept
     {
         cwnd_ = std::min(cwnd_, iw_);  // RFC 5681 §4.1: RW = min(IW, cwnd)
         growth_.restart();
+        hystart_.restart();
     }
 
 private:
@@ -217,6 +225,7 @@ private:
     detail::reno_growth growth_;
     detail::flight_before_limited_transmit flight_;
     detail::timeout_series timeouts_;
+    detail::hystart_pp hystart_;
 };
 
 static_assert(congestion_control<newreno>);

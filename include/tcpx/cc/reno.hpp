@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include <tcpx/cc/detail/hystart.hpp>
 #include <tcpx/cc/detail/window.hpp>
 #include <tcpx/cc/events.hpp>
 #include <tcpx/concepts.hpp>
@@ -40,7 +41,7 @@ namespace tcpx::cc {
 class reno {
 public:
     explicit reno(init i) noexcept
-        : smss_{std::max<std::uint32_t>(i.smss, 1)}, iw_{cc::initial_window(i)}, cwnd_{iw_}
+        : smss_{std::max<std::uint32_t>(i.smss, 1)}, iw_{cc::initial_window(i)}, cwnd_{iw_}, hystart_{i.hystart}
     {
     }
 
@@ -67,7 +68,9 @@ public:
             growth_.restart();
             return action::none;
         }
-        cwnd_ = growth_.on_ack(cwnd_, ssthresh_, e.bytes_acked, smss_);
+        // RFC 9406: slow start with HyStart++; RFC 5681 §3.1 congestion avoidance.
+        cwnd_ = cwnd_ < ssthresh_ ? detail::hystart_slow_start(hystart_, growth_, e, cwnd_, ssthresh_, smss_)
+                                  : growth_.on_ack(cwnd_, ssthresh_, e.bytes_acked, smss_);
         return action::none;
     }
 
@@ -90,6 +93,7 @@ public:
         cwnd_ = detail::saturating_add(ssthresh_, 3 * smss_);
         in_recovery_ = true;
         growth_.restart();
+        hystart_.on_loss();
         return action::retransmit;
     }
 
@@ -102,6 +106,7 @@ public:
         cwnd_ = ssthresh_;
         in_recovery_ = true;
         growth_.restart();
+        hystart_.on_loss();
     }
 
     void on_timeout(std::uint32_t flight_size, instant) noexcept
@@ -114,6 +119,7 @@ public:
         cwnd_ = smss_;
         in_recovery_ = false;
         growth_.on_timeout();
+        hystart_.restart();
     }
 
     void on_idle(instant) noexcept
@@ -122,7 +128,11 @@ public:
         // no more than RW before beginning transmission", RW = min(IW, cwnd).
         cwnd_ = std::min(cwnd_, iw_);
         growth_.restart();
+        hystart_.restart();
     }
+
+    /// RFC 9406: where HyStart++ is (slow start, CSS, or off after a loss).
+    detail::hystart_pp::phase hystart_phase() const noexcept { return hystart_.current(); }
 
 private:
     std::uint32_t smss_;
@@ -133,6 +143,7 @@ private:
     detail::reno_growth growth_;
     detail::flight_before_limited_transmit flight_;
     detail::timeout_series timeouts_;
+    detail::hystart_pp hystart_;
     bool in_recovery_ = false;
 };
 

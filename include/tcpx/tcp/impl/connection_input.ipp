@@ -664,7 +664,7 @@ void connection<CC>::enter_established(context& ctx) noexcept
     else if (ctx.cfg.initial_window_segments != 0) iw = ctx.cfg.initial_window_segments * smss;
     // RFC 5681 §3.1: if the SYN or SYN-ACK was retransmitted, the IW is one segment.
     if (stats_.retransmitted_segments != 0) iw = smss;
-    cc_ = CC{cc::init{smss, iw, iss_}};
+    cc_ = CC{cc::init{smss, iw, iss_, ctx.cfg.hystart}};
     if (trace_ != nullptr) trace_->record(cc_record{ctx.now, cc_.cwnd(), cc_.ssthresh(), cc_cause::established});
     if (stats_.retransmitted_segments != 0) rtt_.restart_after_syn_timeout();  // RFC 6298 §5.7
     rtt_.reset_backoff();
