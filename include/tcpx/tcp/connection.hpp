@@ -414,6 +414,7 @@ private:
     seq32 recovery_point_;        ///< RFC 6675 RecoveryPoint (exclusive: SND.MAX at entry)
     seq32 rto_recovery_point_;    ///< RFC 6675 §5.1: no new recovery until SND.UNA reaches it
     std::uint32_t sndcnt_ = 0;    ///< RFC 6937 sndcnt left from the last ACK
+    std::uint32_t flight_before_dupacks_ = 0;  ///< FlightSize at the first DupAck, before limited transmit
     std::uint8_t sack_dupacks_ = 0;  ///< RFC 6675 §5 DupAcks
     bool sack_recovering_ = false;   ///< inside an RFC 6675 loss recovery
     bool rto_guard_ = false;         ///< a timeout's RecoveryPoint holds back a new recovery

@@ -47,7 +47,12 @@ void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, 
     // §5: "If the incoming ACK is a cumulative acknowledgment, the TCP MUST reset
     // DupAcks to zero"; a DupAck (§2: it SACKs new data) outside recovery counts.
     if (acked != 0) sack_dupacks_ = 0;
-    else if (a.sacked_new && !sack_recovering_ && sack_dupacks_ < 255) ++sack_dupacks_;
+    else if (a.sacked_new && !sack_recovering_ && sack_dupacks_ < 255) {
+        // (4.2)'s FlightSize leaves out what limited transmit (§5 (3)) sends from the
+        // first DupAck on: SND.UNA stands still meanwhile, so it is the flight here.
+        if (sack_dupacks_ == 0) flight_before_dupacks_ = flight_size();
+        ++sack_dupacks_;
+    }
     // §5.1: the RecoveryPoint of a timeout holds back a new recovery until it is reached.
     if (rto_guard_ && seq_ge(snd_.una, rto_recovery_point_)) rto_guard_ = false;
 
@@ -76,6 +81,8 @@ void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, 
         rack_round_end_ = snd_.max;
     }
     const bool rack_armed = ctx.cfg.rack && rack_detect(ctx);
+    // Without RACK, a lost retransmission is still found by what was SACKed after it.
+    if (!ctx.cfg.rack && board_.detect_lost_retransmits(snd_.una, payload_mss()) != 0) ++stats_.lost_retransmits;
     rack_.on_cumulative_ack(snd_.una);
 
     if (!sack_recovering_ && !rto_guard_ && snd_.una != snd_.max &&
@@ -104,11 +111,14 @@ void connection<CC>::enter_sack_recovery(context& ctx) noexcept
     // (4.1) "RecoveryPoint = HighData": recovery ends when all of it is acknowledged.
     recovery_point_ = snd_.max;
     // (4.2) ssthresh (and cwnd) from the policy: RFC 5681 eq. 4, or RFC 9438's β.
+    // "any segments sent as part of the Limited Transmit mechanism [are] not counted in
+    // FlightSize for the purpose of the above equation" (RFC 5681 §3.2 step 2 too).
+    const std::uint32_t flight = sack_dupacks_ != 0 ? std::min(flight_before_dupacks_, flight_size()) : flight_size();
     const cc_values before = cc_now();
     if constexpr (detail::handles_loss_event<CC>) {
-        cc_.on_loss(cc::loss_event{snd_.una, flight_size(), snd_.max, ctx.now});
+        cc_.on_loss(cc::loss_event{snd_.una, flight, snd_.max, ctx.now});
     } else {
-        (void)cc_.on_duplicate_ack(cc::duplicate_ack_event{snd_.una, 3, flight_size(), snd_.max, ctx.now});
+        (void)cc_.on_duplicate_ack(cc::duplicate_ack_event{snd_.una, 3, flight, snd_.max, ctx.now});
     }
     trace_cc(before, cc_cause::fast_retransmit, ctx.now);
     // RFC 6937 §3: RecoverFS = snd.nxt - snd.una, the RFC's snd.nxt being the highest sent.

@@ -49,7 +49,11 @@ void connection<CC>::update_ts_recent(const segment& seg, context& ctx) noexcept
 {
     const auto& ts = seg.header.options.timestamp;
     if (!ts_ok_ || !ts) return;
-    if (static_cast<std::int32_t>(ts->tsval - ts_recent_) >= 0 && seq_le(seg.seq(), last_ack_sent_)) {
+    // §5.5: once TS.Recent is invalid (24 days idle) "rule R3 updates TS.Recent with the
+    // TSval from the new segment", older-looking or not.
+    const bool newer = static_cast<std::int32_t>(ts->tsval - ts_recent_) >= 0 ||
+                       ctx.now - ts_recent_stamp_ > detail::paws_idle;
+    if (newer && seq_le(seg.seq(), last_ack_sent_)) {
         ts_recent_ = ts->tsval;
         ts_recent_stamp_ = ctx.now;
     }

@@ -1,0 +1,511 @@
+// RFC 6675 (SACK-based loss recovery) and RFC 6937 (PRR) with tcpx as the data
+// sender: the peer offers SACK-permitted in its SYN and answers tcpx's segments with
+// ACKs whose SACK blocks the test writes. Timestamps are off (config), so every data
+// segment is exactly SMSS = 1000 bytes and segment i starts at base + 1000 * i.
+#include <tcpx/stack.hpp>
+#include <doctest/doctest.h>
+
+#include "support/scenario.hpp"
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+using namespace tcpx;
+using namespace tcpx::test;
+
+namespace {
+
+constexpr std::uint32_t smss = 1000;
+
+/// RFC 8985 RACK-TLP, where the library has it, decides losses by time and probes
+/// tails: off here, so these tests see RFC 6675's and RFC 6937's rules alone (the
+/// members are set only if config has them).
+template <class C>
+void rfc6675_only(C& c)
+{
+    if constexpr (requires { c.rack; }) c.rack = false;
+    if constexpr (requires { c.tail_loss_probe; }) c.tail_loss_probe = false;
+}
+
+config sack_config(std::uint32_t initial_window = 10)
+{
+    config c = scenario_config();
+    c.timestamps = false;
+    c.initial_window_segments = initial_window;
+    rfc6675_only(c);
+    return c;
+}
+
+/// Segment indices [first, last) as one SACK block.
+using seg_block = std::pair<std::uint32_t, std::uint32_t>;
+
+/// One connection with tcpx sending, the test as the SACK-capable receiver.
+class sack_sender {
+public:
+    explicit sack_sender(config cfg = sack_config()) : t{cfg}
+    {
+        std::error_code ec;
+        const listener l = t.st.listen(t.local_port, 8, ec);
+        REQUIRE_FALSE(ec);
+        wire::tcp_header syn = t.segment(SYN, t.peer_iss);
+        syn.options.mss = smss;
+        syn.options.sack_permitted = true;
+        t.inject(syn);
+        t.peer_nxt = t.peer_iss + 1;
+        const captured synack = t.expect_one();
+        REQUIRE(synack.flags() == (SYN | ACK));
+        REQUIRE(synack.tcp.options.sack_permitted);
+        t.iss = synack.seq();
+        t.stack_nxt = t.iss + 1;
+        t.inject(t.peer_ack(t.stack_nxt));
+        t.expect_nothing();
+        s = t.st.accept(l, ec);
+        REQUIRE_FALSE(ec);
+        base = t.stack_nxt;
+        REQUIRE(conn().send_mss() == smss);
+        REQUIRE(conn().sack_permitted());
+    }
+
+    scenario t;
+    socket s{};
+    seq32 base;
+    std::map<std::uint32_t, int> sends;  ///< segment index -> times sent
+    std::set<std::uint32_t> sacked;      ///< every segment index the peer has SACKed
+    bool check_sacked_never_resent = true;
+
+    const scenario::stack_type::connection_type& conn() const
+    {
+        const auto* c = t.st.connection(s);
+        REQUIRE(c != nullptr);
+        return *c;
+    }
+    tcp::connection_info info() const { return t.st.info(s); }
+    seq32 seg(std::uint32_t i) const { return base + i * smss; }
+    std::uint32_t index_of(const captured& c) const { return static_cast<std::uint32_t>(c.seq() - base) / smss; }
+
+    /// Queues `n` full segments of data (not necessarily all sent at once).
+    void queue(std::uint32_t n) { REQUIRE(t.send(s, std::string(n * smss, 'd')) == n * smss); }
+
+    /// What tcpx sent since the last call, recorded per segment index. Every data
+    /// segment must be a whole segment at a segment boundary; none may be one the
+    /// peer has SACKed (RFC 6675 §4 NextSeg never returns SACKed octets).
+    std::vector<captured> take()
+    {
+        std::vector<captured> data;
+        for (const captured& c : t.sent()) {
+            if (c.payload.empty()) continue;
+            CHECK_MESSAGE((c.seq() - base) % smss == 0, describe(c));
+            CHECK_MESSAGE(c.payload.size() == smss, describe(c));
+            const std::uint32_t i = index_of(c);
+            if (check_sacked_never_resent) CHECK_MESSAGE(!sacked.contains(i), "resent SACKed segment " << i);
+            ++sends[i];
+            data.push_back(c);
+        }
+        return data;
+    }
+
+    /// The peer's ACK of segments [0, cumulative) with `blocks` (first = newest, as
+    /// RFC 2018 §4 asks); returns the data tcpx sent in answer.
+    std::vector<captured> ack(std::uint32_t cumulative, std::vector<seg_block> blocks = {})
+    {
+        wire::tcp_header h = t.peer_ack(seg(cumulative));
+        REQUIRE(blocks.size() <= 4);
+        for (std::size_t k = 0; k < blocks.size(); ++k) {
+            h.options.sack[k] = {seg(blocks[k].first), seg(blocks[k].second)};
+            for (std::uint32_t i = blocks[k].first; i < blocks[k].second; ++i) sacked.insert(i);
+        }
+        h.options.sack_count = static_cast<std::uint8_t>(blocks.size());
+        t.inject(h);
+        return take();
+    }
+
+    /// The index one past the highest segment sent.
+    std::uint32_t highest() const { return static_cast<std::uint32_t>(conn().snd().max - base) / smss; }
+};
+
+std::vector<std::uint32_t> indices(const sack_sender& x, const std::vector<captured>& v)
+{
+    std::vector<std::uint32_t> out;
+    for (const captured& c : v) out.push_back(x.index_of(c));
+    return out;
+}
+
+template <class T>
+std::string str(const std::vector<T>& v)
+{
+    std::string out = "{";
+    for (std::size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::to_string(v[i]);
+    return out + "}";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------
+// 1. Entering recovery by IsLost (RFC 6675 §5 (2), §4 IsLost, §5 (4))
+// ---------------------------------------------------------------------------------
+
+TEST_CASE("established_sack_above_2_smss_marks_the_hole_lost_and_retransmits_it_once")
+{
+    // §4 IsLost(SeqNum): true when "more than (DupThresh - 1) * SMSS bytes with sequence
+    // numbers greater than SeqNum have been SACKed". §5 (2): then enter recovery even
+    // before DupThresh DupAcks; (4.2) ssthresh = cwnd = FlightSize / 2; (4.3) retransmit
+    // the first segment presumed dropped. NextSeg never offers SACKed data.
+    sack_sender x;
+    x.queue(20);
+    REQUIRE(x.take().size() == 10);  // the initial window
+
+    // One ACK SACKs segments 1..3: 3 * SMSS above segment 0, one DupAck only.
+    const auto out = x.ack(0, {{1, 4}});
+    REQUIRE_FALSE(out.empty());
+    CHECK(out.front().seq() == x.seg(0));
+    CHECK(x.sends[0] == 2);
+    tcp::connection_info i = x.info();
+    CHECK(i.sack_recoveries == 1);
+    CHECK(i.in_recovery);
+    CHECK(i.ssthresh == 5 * smss);  // FlightSize 10 segments, halved
+    CHECK(i.cwnd == i.ssthresh);
+    CHECK(i.sacked == 3 * smss);
+
+    // The rest of the window is SACKed, one segment per ACK; the hole is not resent
+    // again, nothing SACKed is resent (take() checks), recovery stays the one.
+    for (std::uint32_t k = 5; k <= 10; ++k) (void)x.ack(0, {{1, k}});
+    CHECK(x.sends[0] == 2);
+    CHECK(x.info().sack_recoveries == 1);
+    // The retransmission arrives: everything up to RecoveryPoint is acknowledged (§5 (A)).
+    (void)x.ack(10);
+    i = x.info();
+    CHECK_FALSE(i.in_recovery);
+    CHECK(i.cwnd == i.ssthresh);
+    CHECK(i.ssthresh == 5 * smss);
+    CHECK(i.sack_recoveries == 1);
+    CHECK(i.timeouts == 0);
+    CHECK(x.sends[0] == 2);
+    for (std::uint32_t k = 1; k < 10; ++k) CHECK_MESSAGE(x.sends[k] == 1, "segment " << k);
+}
+
+TEST_CASE("established_sack_recovery_halves_the_flight_without_limited_transmit_segments")
+{
+    // RFC 6675 §5 (4.2) "ssthresh = cwnd = (FlightSize / 2) ... Additionally, note that
+    // [RFC5681] requires that any segments sent as part of the Limited Transmit mechanism
+    // not be counted in FlightSize for the purpose of the above equation." (RFC 5681 §3.2
+    // step 2: "additional data sent in limited transmit MUST NOT be included in this
+    // calculation".) Here the first two DupAcks each let one new segment out (§5 (3)),
+    // and the third finds the hole: 10 segments were in flight before them, so 5.
+    sack_sender x;
+    x.queue(20);
+    REQUIRE(x.take().size() == 10);
+    CHECK(indices(x, x.ack(0, {{1, 2}})) == std::vector<std::uint32_t>{10});  // §5 (3)
+    CHECK(indices(x, x.ack(0, {{1, 3}})) == std::vector<std::uint32_t>{11});
+    const auto out = x.ack(0, {{1, 4}});
+    REQUIRE_FALSE(out.empty());
+    CHECK(out.front().seq() == x.seg(0));
+    const tcp::connection_info i = x.info();
+    CHECK(i.sack_recoveries == 1);
+    CHECK(i.cwnd == i.ssthresh);
+    CHECK(i.ssthresh == 5 * smss);
+}
+
+// ---------------------------------------------------------------------------------
+// 2. Two holes in one window (NextSeg rule 1)
+// ---------------------------------------------------------------------------------
+
+TEST_CASE("established_sack_two_holes_are_both_retransmitted_in_one_recovery")
+{
+    // §4 NextSeg (1): the first unSACKed octet for which IsLost holds, not yet
+    // retransmitted, whenever the window (here PRR) allows a segment — so a second hole
+    // is repaired in the same recovery, with no timeout (unlike Reno, RFC 5681).
+    sack_sender x;
+    x.queue(30);
+    REQUIRE(x.take().size() == 10);
+    // Segments 0 and 4 are lost; the rest arrive in order, each SACK reporting them.
+    std::vector<std::vector<captured>> per_ack;
+    per_ack.push_back(x.ack(0, {{1, 4}}));
+    for (std::uint32_t k = 6; k <= 10; ++k) per_ack.push_back(x.ack(0, {{5, k}, {1, 4}}));
+    REQUIRE(x.sends[0] == 2);
+    // The retransmission of 0 arrives after the first flight, then the new segments sent
+    // meanwhile, each extending the block, and the retransmission of 4 in its turn.
+    per_ack.push_back(x.ack(4, {{5, 10}}));
+    for (std::uint32_t k = 11; k <= x.highest() && k <= 14; ++k)
+        per_ack.push_back(x.sends[4] >= 2 ? x.ack(k) : x.ack(4, {{5, k}}));
+    std::string trace;
+    for (const auto& v : per_ack) trace += str(indices(x, v)) + " ";
+    CAPTURE(trace);
+    CHECK(x.sends[0] == 2);
+    CHECK(x.sends[4] == 2);
+    // One retransmission per ACK at most (PRR spreads them; RFC 6937 §3).
+    for (std::size_t a = 0; a < per_ack.size(); ++a) {
+        int retransmissions = 0;
+        for (const captured& c : per_ack[a])
+            if (x.index_of(c) < 10) ++retransmissions;
+        CHECK_MESSAGE(retransmissions <= 1, "ACK " << a);
+    }
+    const tcp::connection_info i = x.info();
+    CHECK(i.sack_recoveries == 1);
+    CHECK(i.timeouts == 0);
+    CHECK(i.retransmitted_segments == 2);
+    // Both repairs arrive: recovery ends at the cumulative ACK of RecoveryPoint.
+    (void)x.ack(x.highest());
+    CHECK_FALSE(x.info().in_recovery);
+}
+
+// ---------------------------------------------------------------------------------
+// 3. PRR pacing (RFC 6937 §3, §3.1)
+// ---------------------------------------------------------------------------------
+
+TEST_CASE("established_sack_recovery_sends_one_segment_per_two_acks_and_ends_at_ssthresh")
+{
+    // RFC 6937 §3: while pipe > ssthresh, sndcnt = CEIL(prr_delivered * ssthresh /
+    // RecoverFS) - prr_out; with ssthresh = RecoverFS / 2 that is one segment for every
+    // two delivered — §3.1's example ("PRR ... sends one segment for every two ACKs").
+    // Recovery ends with cwnd = ssthresh (RFC 6937 §3 "On exiting recovery").
+    sack_sender x{sack_config(20)};
+    x.queue(40);
+    REQUIRE(x.take().size() == 20);
+    const auto first = x.ack(0, {{1, 4}});  // IsLost(0): recovery
+    REQUIRE_FALSE(first.empty());
+    CHECK(first.front().seq() == x.seg(0));
+    REQUIRE(x.info().ssthresh == 10 * smss);
+
+    // Sixteen more ACKs, each SACKing one more of the original window.
+    int new_segments = 0;
+    std::vector<int> per_ack;
+    for (std::uint32_t k = 5; k <= 20; ++k) {
+        const auto out = x.ack(0, {{1, k}});
+        per_ack.push_back(static_cast<int>(out.size()));
+        for (const captured& c : out) {
+            CHECK_MESSAGE(x.index_of(c) >= 20, "only new data: " << describe(c));
+            ++new_segments;
+        }
+    }
+    CAPTURE(str(per_ack));
+    CHECK(new_segments == 8);
+    for (std::size_t a = 0; a < per_ack.size(); ++a) CHECK_MESSAGE(per_ack[a] <= 1, "ACK " << a);
+    // While pipe > ssthresh (the first twelve ACKs here) the proportional part rules:
+    // exactly one segment per two ACKs, never two ACKs in a row. Only the last ones,
+    // with pipe down to ssthresh, follow PRR-SSRB (sndcnt = MIN(ssthresh - pipe, limit)).
+    REQUIRE(per_ack.size() == 16);
+    for (std::size_t a = 0; a < 12; ++a) CHECK_MESSAGE(per_ack[a] == static_cast<int>(a % 2), "ACK " << a);
+    CHECK(x.sends[0] == 2);
+
+    // The retransmission arrived: the ACK of RecoveryPoint ends recovery.
+    (void)x.ack(20);
+    const tcp::connection_info i = x.info();
+    CHECK_FALSE(i.in_recovery);
+    CHECK(i.ssthresh == 10 * smss);
+    CHECK(i.cwnd == i.ssthresh);
+    CHECK(i.sack_recoveries == 1);
+    CHECK(i.timeouts == 0);
+}
+
+// ---------------------------------------------------------------------------------
+// 4. Rescue retransmission (RFC 6675 §4 NextSeg rule 4)
+// ---------------------------------------------------------------------------------
+
+TEST_CASE("established_sack_tail_loss_gets_one_rescue_retransmission_of_the_highest_unsacked_segment")
+{
+    // §4 NextSeg (4): "If the conditions for rules (1), (2), and (3) fail, but there
+    // exists an unSACKed sequence number S3 such that S3 > HighRxt, S3 <= HighData and
+    // HighACK > RescueRxt (or RescueRxt is undefined), then one segment of upto SMSS
+    // octets that MUST include the highest outstanding unSACKed sequence number SHOULD be
+    // returned, and RescueRxt set to RecoveryPoint." Once per recovery.
+    sack_sender x;
+    x.queue(10);  // nothing new to send after the window
+    REQUIRE(x.take().size() == 10);
+    // Segments 0, 8 and 9 are lost (the tail: nothing after 7 arrives).
+    std::vector<captured> all = x.ack(0, {{1, 4}});
+    for (std::uint32_t k = 5; k <= 8; ++k) {
+        const auto out = x.ack(0, {{1, k}});
+        all.insert(all.end(), out.begin(), out.end());
+    }
+    CAPTURE(str(indices(x, all)));
+    CHECK(x.sends[0] == 2);
+    CHECK(x.sends[9] == 2);  // the rescue: the highest unSACKed segment
+    CHECK(x.sends[8] == 1);  // not also the one below it
+    CHECK(x.info().rescue_retransmits == 1);
+    CHECK(x.info().sack_recoveries == 1);
+
+    // Segment 0's and 9's retransmissions arrive; 8 is the hole below the SACK of 9.
+    // NextSeg (3) resends it (unSACKed below the highest SACKed), still no timeout and
+    // no second rescue.
+    (void)x.ack(8, {{9, 10}});
+    CHECK(x.sends[8] == 2);
+    CHECK(x.info().rescue_retransmits == 1);
+    (void)x.ack(10);
+    const tcp::connection_info i = x.info();
+    CHECK_FALSE(i.in_recovery);
+    CHECK(i.rescue_retransmits == 1);
+    CHECK(i.timeouts == 0);
+}
+
+// ---------------------------------------------------------------------------------
+// 5. A lost retransmission, found without a timeout
+// ---------------------------------------------------------------------------------
+
+TEST_CASE("established_sack_lost_retransmission_is_sent_again_without_a_timeout")
+{
+    // RFC 6675 §4 keeps only HighRxt, so a lost retransmission stays "in pipe" until the
+    // RTO (§5.1). tcpx (as RFC 8985 §6.2 reasons, and Linux's tcp_mark_lost_retrans did)
+    // deems a retransmission lost when more than (DupThresh - 1) * SMSS of data first
+    // sent after it is SACKed, and sends it again.
+    sack_sender x;
+    x.queue(30);
+    REQUIRE(x.take().size() == 10);
+    REQUIRE(x.ack(0, {{1, 4}}).front().seq() == x.seg(0));  // the retransmission, lost too
+    for (std::uint32_t k = 5; k <= 10; ++k) (void)x.ack(0, {{1, k}});
+    REQUIRE(x.sends[0] == 2);
+    const std::uint32_t high = x.highest();
+    REQUIRE(high >= 13);  // new data went out after the retransmission
+    // The new segments arrive; the retransmission does not.
+    for (std::uint32_t k = 11; k <= 13; ++k) (void)x.ack(0, {{1, k}});
+    for (std::uint32_t k = 14; k <= high && x.sends[0] < 3; ++k) (void)x.ack(0, {{1, k}});
+    CHECK(x.sends[0] == 3);
+    const tcp::connection_info i = x.info();
+    CHECK(i.lost_retransmits == 1);
+    CHECK(i.timeouts == 0);
+    CHECK(i.sack_recoveries == 1);
+}
+
+// ---------------------------------------------------------------------------------
+// 6. After a timeout only unSACKed data is resent (RFC 6675 §5.1)
+// ---------------------------------------------------------------------------------
+
+TEST_CASE("established_sack_retransmission_timeout_resends_only_unsacked_segments")
+{
+    // §5.1: after an RTO "the data sender SHOULD use the SACK information ... to avoid
+    // retransmitting data the receiver holds": the slow start that follows fills the
+    // holes of the scoreboard, not the SACKed segments.
+    sack_sender x;
+    x.queue(10);
+    REQUIRE(x.take().size() == 10);
+    // Segments 3 and 6 arrive, nothing else: too little for IsLost, one DupAck.
+    CHECK(x.ack(0, {{6, 7}, {3, 4}}).empty());
+    CHECK_FALSE(x.info().in_recovery);
+    REQUIRE(x.t.advance_to_deadline());
+    const auto rto = x.take();
+    CHECK(indices(x, rto) == std::vector<std::uint32_t>{0});
+    CHECK(x.info().timeouts == 1);
+    CHECK(x.info().cwnd == smss);
+    // Slow start over the holes: 1, 2, then 4, 5, 7, 8, then 9.
+    std::vector<std::uint32_t> resent = indices(x, x.ack(1, {{6, 7}, {3, 4}}));
+    auto more = indices(x, x.ack(4, {{6, 7}}));
+    resent.insert(resent.end(), more.begin(), more.end());
+    for (int round = 0; round < 4 && x.conn().snd().una != x.conn().snd().max; ++round) {
+        // The peer got everything resent so far: its cumulative ACK is the first hole.
+        std::uint32_t cum = 4;
+        while (cum < 10 && (x.sends[cum] >= 2 || x.sacked.contains(cum))) ++cum;
+        more = indices(x, x.ack(cum));
+        resent.insert(resent.end(), more.begin(), more.end());
+    }
+    CAPTURE(str(resent));
+    CHECK(x.sends[3] == 1);
+    CHECK(x.sends[6] == 1);
+    for (const std::uint32_t k : {0u, 1u, 2u, 4u, 5u, 7u, 8u, 9u}) CHECK_MESSAGE(x.sends[k] == 2, "segment " << k);
+    CHECK(x.info().timeouts == 1);
+    CHECK(x.info().sack_reneging == 0);
+    CHECK(x.conn().snd().una == x.conn().snd().max);
+}
+
+// ---------------------------------------------------------------------------------
+// 7. Reneging (RFC 6675 §8, RFC 2018 §8)
+// ---------------------------------------------------------------------------------
+
+TEST_CASE("established_sack_block_at_snd_una_on_timeout_is_reneging_and_clears_the_scoreboard")
+{
+    // RFC 2018 §8: the receiver may discard data it SACKed; "the data sender MUST NOT
+    // discard data before it is cumulatively acknowledged". RFC 6675 §8: a SACKed range
+    // that the cumulative ACK reaches without covering shows it — then the scoreboard
+    // is cleared when the RTO fires and the data is resent from SND.UNA.
+    sack_sender x;
+    x.check_sacked_never_resent = false;  // reneged data must be resent
+    x.queue(10);
+    REQUIRE(x.take().size() == 10);
+    CHECK(x.ack(0, {{1, 3}}).empty());  // 1 and 2 held
+    CHECK(x.info().sacked == 2 * smss);
+    (void)x.ack(1);  // 0 arrives, but the ACK stops at 1: 1 and 2 were dropped
+    REQUIRE(x.conn().scoreboard().is_sacked(x.seg(1)));
+    REQUIRE(x.t.advance_to_deadline());
+    const auto rto = x.take();
+    CHECK(indices(x, rto) == std::vector<std::uint32_t>{1});
+    tcp::connection_info i = x.info();
+    CHECK(i.sack_reneging == 1);
+    CHECK(i.sacked == 0);
+    CHECK(i.timeouts == 1);
+    CHECK(x.conn().scoreboard().empty());
+    // The next ACK lets segment 2 go again too: it is not SACKed any more.
+    const auto next = indices(x, x.ack(2));
+    CAPTURE(str(next));
+    REQUIRE_FALSE(next.empty());
+    CHECK(next.front() == 2);
+    CHECK(x.sends[2] == 2);
+}
+
+// ---------------------------------------------------------------------------------
+// 8. sack_recovery off: RFC 5681 (RFC 6675 not used)
+// ---------------------------------------------------------------------------------
+
+TEST_CASE("established_sack_recovery_off_uses_rfc5681_fast_retransmit_and_fast_recovery")
+{
+    // RFC 5681 §3.2: on the third duplicate ACK, ssthresh per eq. 4 (FlightSize before
+    // limited transmit, step 2), retransmit, cwnd = ssthresh + 3*SMSS (step 3); each
+    // further duplicate inflates cwnd by SMSS (step 4). SACK blocks change nothing.
+    config cfg = sack_config();
+    cfg.sack_recovery = false;
+    sack_sender x{cfg};
+    x.queue(20);
+    REQUIRE(x.take().size() == 10);
+    CHECK(indices(x, x.ack(0, {{1, 2}})) == std::vector<std::uint32_t>{10});  // RFC 3042
+    CHECK(indices(x, x.ack(0, {{1, 3}})) == std::vector<std::uint32_t>{11});
+    const auto out = x.ack(0, {{1, 4}});
+    REQUIRE_FALSE(out.empty());
+    CHECK(out.front().seq() == x.seg(0));
+    tcp::connection_info i = x.info();
+    CHECK(i.sack_recoveries == 0);
+    CHECK(i.fast_retransmits == 1);
+    CHECK(i.ssthresh == 5 * smss);
+    CHECK(i.cwnd == 5 * smss + 3 * smss);
+    (void)x.ack(0, {{1, 5}});
+    CHECK(x.info().cwnd == 5 * smss + 4 * smss);
+    CHECK(x.sends[0] == 2);
+    CHECK(x.info().sack_recoveries == 0);
+}
+
+// ---------------------------------------------------------------------------------
+// 9. D-SACK (RFC 2883)
+// ---------------------------------------------------------------------------------
+
+TEST_CASE("established_dsack_is_counted_and_changes_nothing_sacked")
+{
+    // RFC 2883 §4: the first block reports a duplicate when it lies below the cumulative
+    // ACK, or inside the second block. It is counted (Linux's TCPDSACKRecv); it neither
+    // SACKs data below SND.UNA nor adds to what the scoreboard holds (RFC 6675 §4
+    // Update() records SACKed data only).
+    sack_sender x;
+    x.queue(10);
+    REQUIRE(x.take().size() == 10);
+    (void)x.ack(2, {{3, 4}});
+    const auto before = std::vector<tcp::sack_scoreboard::range>(x.conn().scoreboard().sacked().begin(),
+                                                                 x.conn().scoreboard().sacked().end());
+    REQUIRE(x.info().sacked == smss);
+    // Below the cumulative ACK: segment 1 arrived twice.
+    (void)x.ack(2, {{1, 2}, {3, 4}});
+    CHECK(x.info().dsacks_received == 1);
+    CHECK(x.info().sacked == smss);
+    // Inside the second block: half of segment 3 arrived twice.
+    wire::tcp_header h = x.t.peer_ack(x.seg(2));
+    h.options.sack_count = 2;
+    h.options.sack[0] = {x.seg(3), x.seg(3) + smss / 2};
+    h.options.sack[1] = {x.seg(3), x.seg(4)};
+    x.t.inject(h);
+    (void)x.take();
+    CHECK(x.info().dsacks_received == 2);
+    CHECK(x.info().sacked == smss);
+    const auto after = std::vector<tcp::sack_scoreboard::range>(x.conn().scoreboard().sacked().begin(),
+                                                                x.conn().scoreboard().sacked().end());
+    CHECK(after == before);
+    CHECK_FALSE(x.info().in_recovery);
+    CHECK(x.info().retransmitted_segments == 0);
+}
