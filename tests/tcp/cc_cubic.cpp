@@ -363,6 +363,28 @@ TEST_CASE("cubic_restart_after_idle_ends_the_epoch")
     CHECK(k.epoch_start() == t0 + 11s);
 }
 
+TEST_CASE("cubic_slow_start_after_idle_following_a_timeout_counts_two_smss_per_ack")
+{
+    // RFC 3465 §2.3's L = 1*SMSS holds only "during the slow start phase following a
+    // retransmission timeout": once congestion avoidance has run, a later slow start (a
+    // restart after idle, RFC 5681 §4.1) grows by up to 2*SMSS per ACK again.
+    cc::cubic k{cc::init{smss, 0, iss}};  // IW = 3 * SMSS (RFC 5681 §3.1)
+    k.on_timeout(14600, t0);
+    seq32 una = una0;
+    instant now = t0 + 2s;
+    while (k.cwnd() <= k.ssthresh()) {
+        (void)k.on_ack(ack(una, 2920, 14600, now, 100ms));
+        una += 2920;
+        now += 10ms;
+    }
+    REQUIRE(k.in_epoch());
+    k.on_idle(now + 10s);
+    const std::uint32_t w = k.cwnd();
+    REQUIRE(w < k.ssthresh());  // slow start again: min(IW, cwnd) below ssthresh
+    (void)k.on_ack(ack(una, 2920, 14600, now + 10s, 100ms));
+    CHECK(k.cwnd() == w + 2920);
+}
+
 TEST_CASE("cubic_keeps_a_smoothed_rtt_from_the_samples")
 {
     // RFC 9438 §4.2 uses "the smoothed round-trip time": RFC 6298 §2.3's SRTT gain of 1/8.

@@ -110,6 +110,7 @@ public:
             cwnd_ = detail::hystart_slow_start(hystart_, growth_, e, cwnd_, ssthresh_, smss_);
             return action::none;
         }
+        growth_.slow_start_ended();
         congestion_avoidance(e);
         return action::none;
     }

@@ -50,7 +50,7 @@ public:
     constexpr std::uint32_t congestion_avoidance(std::uint32_t cwnd, std::uint32_t bytes_acked,
                                                  std::uint32_t smss) noexcept
     {
-        after_timeout_ = false;
+        slow_start_ended();
         bytes_acked_ = saturating_add(bytes_acked_, bytes_acked);
         if (bytes_acked_ >= cwnd) {
             bytes_acked_ -= cwnd;
@@ -59,6 +59,9 @@ public:
         return cwnd;
     }
 
+    /// cwnd reached ssthresh: the slow start a timeout began is over, and with it
+    /// RFC 3465 §2.3's L = 1*SMSS. A policy with its own congestion avoidance calls this.
+    constexpr void slow_start_ended() noexcept { after_timeout_ = false; }
     /// cwnd was cut (loss, or restart after idle): the byte count starts again.
     constexpr void restart() noexcept { bytes_acked_ = 0; }
     /// RFC 3465 §2.1: "bytes_acked" is reset on a retransmission timeout; and L = 1*SMSS
