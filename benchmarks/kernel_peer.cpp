@@ -4,6 +4,8 @@
 //
 //   tcpx-kernel-peer --listen A.B.C.D:PORT --mode discard|source [--bytes N] [--count N]
 //   tcpx-kernel-peer --connect A.B.C.D:PORT --mode send|receive [--bytes N]
+//   ... [--cc NAME]: the socket's congestion control (TCP_CONGESTION), e.g. cubic; the
+//   default is the namespace's net.ipv4.tcp_congestion_control (often bbr).
 //
 // Byte i of every stream is i % 251 (checked with --verify). One JSON object per
 // connection on stdout, with the keys of tcpx-perf --json: throughput_bps, bytes, seconds.
@@ -124,6 +126,7 @@ int main(int argc, char** argv)
     std::string listen_at, connect_to, mode;
     std::uint64_t bytes = 256ull << 20, count = 1;
     bool verify = false;
+    std::string cc;
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
         const auto value = [&] {
@@ -136,15 +139,22 @@ int main(int argc, char** argv)
         else if (a == "--bytes") bytes = parse_size(value());
         else if (a == "--count") count = std::strtoull(value(), nullptr, 10);
         else if (a == "--verify") verify = true;
+        else if (a == "--cc") cc = value();
         else die("usage: tcpx-kernel-peer (--listen A:P --mode discard|source | --connect A:P --mode send|receive) "
-                 "[--bytes N] [--count N] [--verify]");
+                 "[--bytes N] [--count N] [--verify] [--cc NAME]");
     }
+    // Accepted sockets inherit the listener's choice.
+    const auto choose_cc = [&](int fd) {
+        if (!cc.empty() && ::setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc.data(), static_cast<socklen_t>(cc.size())) != 0)
+            die("TCP_CONGESTION " + cc + ": " + std::strerror(errno));
+    };
     const pattern p;
     const bool sends = mode == "source" || mode == "send";
     if (!listen_at.empty()) {
         const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         const int one = 1;
         ::setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        choose_cc(l);
         const sockaddr_in sa = endpoint(listen_at);
         if (::bind(l, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 || ::listen(l, 128) != 0)
             die(std::string{"listen: "} + std::strerror(errno));
@@ -159,6 +169,7 @@ int main(int argc, char** argv)
         ::close(l);
     } else if (!connect_to.empty()) {
         const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        choose_cc(c);
         const sockaddr_in sa = endpoint(connect_to);
         if (::connect(c, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
             die(std::string{"connect: "} + std::strerror(errno));

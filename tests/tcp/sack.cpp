@@ -103,11 +103,14 @@ TEST_CASE("established_out_of_order_data_is_reported_newest_block_first")
     // Growing the first island moves its block to the front again (§4: the block
     // holding the segment that triggered the ACK comes first).
     CHECK(sack_of(out_of_order(t, 200, 20)) == blocks{block(base, 100, 220), block(base, 300, 350)});
-    // A duplicate of held data is reported the same way.
-    CHECK(sack_of(out_of_order(t, 300, 10)) == blocks{block(base, 300, 350), block(base, 100, 220)});
+    // A duplicate of held data: RFC 2883 §4, the first block is the duplicate (D-SACK),
+    // the second the held block it lies in, then the rest as ever.
+    CHECK(sack_of(out_of_order(t, 300, 10)) ==
+          blocks{block(base, 300, 310), block(base, 300, 350), block(base, 100, 220)});
+    CHECK(t.st.info(s).dsacks_sent == 1);
 
     // The hole at the front fills: RCV.NXT jumps past the first island; the other
-    // remains and is reported alone.
+    // remains and is reported alone (the D-SACK went in one option only).
     t.inject(t.segment(ACK, base, t.stack_nxt), std::string(100, 'i'));
     const captured filled = t.expect_one();
     CHECK(filled.ack() == base + 220);
@@ -127,12 +130,12 @@ TEST_CASE("established_sack_reports_at_most_four_blocks_and_data_segments_carry_
     const socket s = establish_passive_with_sack(t, true);
     const seq32 base = t.peer_nxt;
     for (std::uint32_t i = 0; i < 4; ++i) (void)out_of_order(t, 100 + 200 * i, 100);
-    // A fifth island does not fit recv_buffer's four ranges (nor one option's four
-    // blocks): it is dropped and counted, and the report stays as it was.
+    // A fifth island is held (recv_buffer keeps more ranges than one option reports):
+    // its block leads, the three reported most recently follow, the oldest drops out.
     const captured fifth = out_of_order(t, 1100, 100);
-    CHECK(t.st.connection(s)->stats().out_of_order_dropped == 1);
+    CHECK(t.st.connection(s)->stats().out_of_order_dropped == 0);
     const blocks b = sack_of(fifth);
-    CHECK(b == blocks{block(base, 700, 800), block(base, 500, 600), block(base, 300, 400), block(base, 100, 200)});
+    CHECK(b == blocks{block(base, 1100, 1200), block(base, 700, 800), block(base, 500, 600), block(base, 300, 400)});
     // Our data carries the report too (every ACK does).
     REQUIRE(t.send(s, "reply") == 5);
     const captured data = t.expect_one();
@@ -319,11 +322,72 @@ TEST_CASE("established_data_segments_shrink_by_the_sack_option_so_none_exceeds_t
     t.stack_nxt = t.stack_nxt + acked;
     const auto runt = t.sent();
     REQUIRE_FALSE(runt.empty());
-    for (const captured& c : runt) CHECK(c.tcp.options.sack_count == 0);
+    // The 700 bytes brought the held [100, 200) again: the first segment says so
+    // (RFC 2883 §4, a D-SACK below the new RCV.NXT), and no segment carries more.
+    CHECK(sack_of(runt.front()) == blocks{block(base, 100, 200)});
+    for (std::size_t k = 1; k < runt.size(); ++k) CHECK(runt[k].tcp.options.sack_count == 0);
     CHECK(runt.back().ack() == base + 700);
     REQUIRE(t.send(s, std::string(2 * mss, 'e')) == 2 * mss);
     const auto full = t.sent();
     REQUIRE_FALSE(full.empty());
     CHECK(full.front().payload.size() == mss);
     CHECK(full.front().tcp.options.sack_count == 0);
+}
+
+// ---- RFC 2883: D-SACK as a receiver ----
+
+TEST_CASE("established_duplicate_below_rcv_nxt_is_reported_in_a_dsack_block_at_once")
+{
+    // RFC 2883 §4 (1): "A D-SACK block is only used to report a duplicate contiguous
+    // sequence of data received by the receiver in the most recent packet"; with nothing
+    // held above RCV.NXT, the option is that block alone. The ACK goes out at once, even
+    // for a second duplicate straight after (a throttle is for bare ACKs, not text).
+    scenario t;
+    const socket s = establish_passive_with_sack(t, true);
+    const seq32 base = t.peer_nxt;
+    t.inject(t.segment(ACK, base, t.stack_nxt), std::string(300, 'a'));
+    t.peer_nxt = base + 300;
+    t.advance(t.st.configuration().delayed_ack);
+    CHECK(sack_of(t.expect_one()).empty());
+    for (int k = 0; k < 2; ++k) {
+        t.inject(t.segment(ACK, base + 100, t.stack_nxt), std::string(100, 'a'));
+        const captured ack = t.expect_one();
+        CHECK(ack.ack() == base + 300);
+        CHECK(sack_of(ack) == blocks{block(base, 100, 200)});
+    }
+    CHECK(t.st.info(s).dsacks_sent == 2);
+    CHECK(t.receive(s) == std::string(300, 'a'));
+}
+
+TEST_CASE("established_segment_straddling_rcv_nxt_reports_its_old_part_as_dsack")
+{
+    // RFC 2883 §4: the duplicate is the part of the segment below RCV.NXT; the new part
+    // is taken as usual.
+    scenario t;
+    const socket s = establish_passive_with_sack(t, true);
+    const seq32 base = t.peer_nxt;
+    t.inject(t.segment(ACK, base, t.stack_nxt), std::string(100, 'a'));
+    t.advance(t.st.configuration().delayed_ack);
+    (void)t.sent();
+    t.inject(t.segment(ACK, base + 50, t.stack_nxt), std::string(50, 'a') + std::string(50, 'b'));
+    t.advance(t.st.configuration().delayed_ack);
+    const captured ack = t.expect_one();
+    CHECK(ack.ack() == base + 150);
+    CHECK(sack_of(ack) == blocks{block(base, 50, 100)});
+    CHECK(t.receive(s) == std::string(100, 'a') + std::string(50, 'b'));
+}
+
+TEST_CASE("established_duplicate_without_sack_permitted_carries_no_blocks")
+{
+    // RFC 2883 §4 extends SACK: without SACK-permitted (RFC 2018 §2) no option is sent.
+    scenario t;
+    const socket s = establish_passive_with_sack(t, false);
+    const seq32 base = t.peer_nxt;
+    t.inject(t.segment(ACK, base, t.stack_nxt), std::string(100, 'a'));
+    t.advance(t.st.configuration().delayed_ack);
+    (void)t.sent();
+    t.inject(t.segment(ACK, base, t.stack_nxt), std::string(100, 'a'));
+    const captured ack = t.expect_one();
+    CHECK(ack.tcp.options.sack_count == 0);
+    CHECK(t.st.info(s).dsacks_sent == 0);
 }

@@ -534,27 +534,32 @@ TEST_CASE("established_bare_out_of_order_fin_is_processed_when_the_gap_fills")
     CHECK(t.receive(s) == "hello");
 }
 
-TEST_CASE("established_fifth_out_of_order_range_is_dropped_and_counted")
+TEST_CASE("established_out_of_order_range_beyond_max_ranges_is_dropped_and_counted")
 {
     // RFC 1122 §4.2.2.20 / RFC 9293 §3.10.7.4 first (SHLD-31 is a SHOULD): the reassembly
-    // holds 4 ranges; a segment that needs a fifth is dropped (the peer retransmits it),
-    // counted, and acknowledged like any out-of-order segment; nothing else changes.
+    // holds recv_buffer::max_ranges ranges; a segment that needs one more is dropped (the
+    // peer retransmits it), counted, and acknowledged like any out-of-order segment;
+    // nothing else changes.
+    constexpr std::uint32_t n = tcp::recv_buffer::max_ranges;
     scenario t;
     const socket s = establish(t);
-    const std::string text = pattern(60);
-    for (std::uint32_t at : {10u, 20u, 30u, 40u}) inject_data(t, t.peer_nxt + at, t.stack_nxt, text.substr(at, 5));
-    CHECK(t.sent().size() == 4);
+    const std::string text = pattern(10 * (n + 2));
+    for (std::uint32_t k = 1; k <= n; ++k) inject_data(t, t.peer_nxt + 10 * k, t.stack_nxt, text.substr(10 * k, 5));
+    CHECK(t.sent().size() == n);
     CHECK(conn(t, s).stats().out_of_order_dropped == 0);
-    inject_data(t, t.peer_nxt + 50, t.stack_nxt, text.substr(50, 5));
+    const std::uint32_t beyond = 10 * (n + 1);
+    inject_data(t, t.peer_nxt + beyond, t.stack_nxt, text.substr(beyond, 5));
     check_segment(t.expect_one(), ACK, t.stack_nxt, t.peer_nxt, 65535);
     CHECK(conn(t, s).stats().out_of_order_dropped == 1);
     CHECK(conn(t, s).rcv().nxt == t.peer_nxt);
-    // Fill every hole below 50: the four held ranges join in; the dropped one does not.
-    for (std::uint32_t at : {0u, 15u, 25u, 35u}) inject_data(t, t.peer_nxt + at, t.stack_nxt, text.substr(at, at == 0 ? 10 : 5));
+    // Fill every hole below the dropped one: the held ranges join in; the dropped one does not.
+    inject_data(t, t.peer_nxt, t.stack_nxt, text.substr(0, 10));
+    for (std::uint32_t k = 1; k < n; ++k) inject_data(t, t.peer_nxt + 10 * k + 5, t.stack_nxt, text.substr(10 * k + 5, 5));
     (void)t.sent();
-    inject_data(t, t.peer_nxt + 45, t.stack_nxt, text.substr(45, 5));  // in order, no gap left
-    CHECK(conn(t, s).rcv().nxt == t.peer_nxt + 50);
+    const std::uint32_t last_hole = 10 * n + 5;
+    inject_data(t, t.peer_nxt + last_hole, t.stack_nxt, text.substr(last_hole, 5));  // in order, no gap left
+    CHECK(conn(t, s).rcv().nxt == t.peer_nxt + beyond);
     t.advance(t.st.configuration().delayed_ack);
-    CHECK(t.expect_one().ack() == t.peer_nxt + 50);
-    CHECK(t.receive(s) == text.substr(0, 50));
+    CHECK(t.expect_one().ack() == t.peer_nxt + beyond);
+    CHECK(t.receive(s) == text.substr(0, beyond));
 }

@@ -89,6 +89,7 @@ struct connection_stats {
     std::uint64_t lost_retransmits = 0;      ///< retransmissions found lost again, without a timeout
     std::uint64_t rescue_retransmits = 0;    ///< RFC 6675 §4 NextSeg rule (4)
     std::uint64_t dsacks_received = 0;       ///< RFC 2883 D-SACK blocks from the peer
+    std::uint64_t dsacks_sent = 0;           ///< RFC 2883 §4: duplicates reported to the peer
     std::uint64_t sack_reneging = 0;         ///< RFC 6675 §8: SACKed data found dropped by the peer
     std::uint64_t rack_marked_lost = 0;      ///< RFC 8985 §6.2: times RACK declared data lost
     std::uint64_t loss_probes = 0;           ///< RFC 8985 §7.3: Tail Loss Probes sent (Linux TCPLossProbes)
@@ -321,6 +322,8 @@ private:
     seq32 held_seq(std::size_t position) const noexcept;
     std::uint16_t data_mss() const noexcept;
     void note_sack_arrival(seq32 first) noexcept;
+    void note_duplicate(seq32 left, seq32 right) noexcept;
+    void note_held_duplicate(std::size_t offset, std::size_t length) noexcept;
     std::uint16_t advertise_window(context& ctx) noexcept;
     std::uint32_t receive_space(const config& cfg) const noexcept;
     /// After the application read: a window update if reading opened the window enough.
@@ -436,6 +439,8 @@ private:
     seq32 last_ack_sent_;          ///< §4.3 Last.ACK.sent
     bool ts_ok_ = false;           ///< §3.2: both SYNs carried TSopt
     std::uint8_t sack_recent_count_ = 0;
+    bool dsack_pending_ = false;     ///< RFC 2883 §4: dsack_ leads the next SACK option
+    wire::sack_block dsack_{};       ///< the latest duplicate received, to report once
     /// RFC 2018 §4: the first byte of the latest out-of-order arrivals, newest first;
     /// their blocks lead the SACK option.
     std::array<seq32, wire::tcp_options::max_sack_blocks> sack_recent_{};

@@ -121,7 +121,17 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
         // each side finds the other's bare ACKs unacceptable (one at the right edge of a
         // full window, say) the replies would answer each other forever. Half the minimum
         // RTO still answers every retransmission, zero-window probe and repeated FIN.
-        if (!seg.has(tcp_flags::rst)) throttled_ack(ctx);
+        // Text wholly below RCV.NXT is a duplicate (a spurious retransmission, or a copy
+        // the network made): RFC 2883 §4 reports it, on an ACK sent at once, as Linux's
+        // tcp_send_dupack does — a segment with text cannot be one of our own ACKs
+        // echoed back, so the throttle's reason does not apply to it.
+        if (!seg.payload.empty() && !seg.has(tcp_flags::rst) && !seg.has(tcp_flags::syn) &&
+            seq_le(seg.seq() + static_cast<std::uint32_t>(seg.payload.size()), rcv_.nxt)) {
+            note_duplicate(seg.seq(), seg.seq() + static_cast<std::uint32_t>(seg.payload.size()));
+            schedule_ack(true, ctx);
+        } else if (!seg.has(tcp_flags::rst)) {
+            throttled_ack(ctx);
+        }
         // RFC 9293 §3.10.7.4 TIME-WAIT: "The only thing that can arrive in this state is a
         // retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
         // That FIN ends at RCV.NXT, so it fails this check and is recognised here.
@@ -532,6 +542,8 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
     std::span<const std::uint8_t> data = seg.payload;
     if (seq_lt(first, rcv_.nxt)) {
         const auto old = static_cast<std::size_t>(rcv_.nxt - first);
+        // RFC 2883 §4: the old part is a duplicate, reported in the ACK this text draws.
+        note_duplicate(first, first + static_cast<std::uint32_t>(std::min(old, data.size())));
         if (old >= data.size()) {
             schedule_ack(true, ctx);  // a pure duplicate: re-acknowledge at once (RFC 5681 §4.2)
             return;
@@ -549,6 +561,7 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
     }
     const bool in_order = offset == 0;
     const bool had_gap = rcvbuf_.held_out_of_order() != 0;
+    if (had_gap) note_held_duplicate(offset, data.size());
     // Text stage_text() placed is committed, not copied again: unless trimmed at the
     // front (it was staged at RCV.NXT, so it is not), it starts at data.data().
     const std::size_t placed = offset == 0 && data.data() == seg.payload.data() ? seg.placed : 0;

@@ -87,7 +87,12 @@ void connection<CC>::fill_common(outgoing& out, context& ctx) noexcept
     out.header.window = advertise_window(ctx);
     // RFC 7323 §3.2: "the TSopt MUST be sent in every non-<RST> segment", TSecr = TS.Recent (§4.3).
     if (ts_ok_) out.header.options.timestamp = wire::timestamps{ts_clock(ctx.now), ts_recent_};
-    if (const std::size_t n = sack_blocks_to_send(); n != 0) fill_sack_blocks(out.header.options, n);
+    if (const std::size_t n = sack_blocks_to_send(); n != 0) {
+        fill_sack_blocks(out.header.options, n);
+        // RFC 2883 §4: a D-SACK block is reported once ("in only one SACK option").
+        if (dsack_pending_) ++stats_.dsacks_sent;
+        dsack_pending_ = false;
+    }
 }
 
 // RFC 2018 §3-§4: how many SACK blocks our segments carry now. One per held out-of-order
@@ -99,7 +104,7 @@ template <congestion_control CC>
 std::size_t connection<CC>::sack_blocks_to_send() const noexcept
 {
     if (!sack_ok_ || fin_received_) return 0;
-    std::size_t wanted = rcvbuf_.out_of_order_ranges().size();
+    std::size_t wanted = rcvbuf_.out_of_order_ranges().size() + (dsack_pending_ ? 1 : 0);
     if (remote_fin_pending_ && !fin_adjoins_held_range()) ++wanted;
     // RFC 2018 §3 / RFC 7323: three blocks fit beside timestamps.
     const std::size_t room = wire::tcp_options::max_sack_blocks - (ts_ok_ ? 1 : 0);
@@ -158,6 +163,10 @@ void connection<CC>::fill_sack_blocks(wire::tcp_options& options, std::size_t co
     }
     std::array<bool, recv_buffer::max_ranges + 1> used{};
     std::size_t n = 0;
+    // RFC 2883 §4: "the first block ... MUST specify the contiguous sequence space that
+    // triggered this ACK" when it was a duplicate; the held blocks follow as ever, so a
+    // duplicate inside one is followed by that block (§4 (2)), as the arrival leads them.
+    if (dsack_pending_) options.sack[n++] = dsack_;
     const auto add = [&](std::size_t i) {
         if (used[i] || n == count) return;
         used[i] = true;
@@ -190,6 +199,31 @@ void connection<CC>::note_sack_arrival(seq32 first) noexcept
     for (std::size_t k = kept; k > 0; --k) sack_recent_[k] = sack_recent_[k - 1];
     sack_recent_count_ = static_cast<std::uint8_t>(kept + 1);
     sack_recent_[0] = first;
+}
+
+// RFC 2883 §4: a segment brought [left, right) again — below RCV.NXT, or inside a held
+// range. The latest duplicate is the one to report: it triggered the ACK that goes next.
+template <congestion_control CC>
+void connection<CC>::note_duplicate(seq32 left, seq32 right) noexcept
+{
+    if (!sack_ok_ || !seq_lt(left, right)) return;
+    dsack_ = {left, right};
+    dsack_pending_ = true;
+}
+
+// RFC 2883 §4 (2): the first part of out-of-order text at `offset` from RCV.NXT that a
+// held range already has, reported as a duplicate.
+template <congestion_control CC>
+void connection<CC>::note_held_duplicate(std::size_t offset, std::size_t length) noexcept
+{
+    const std::size_t begin = rcvbuf_.readable() + offset;
+    const std::size_t end = begin + length;
+    for (const recv_buffer::range& r : rcvbuf_.out_of_order_ranges()) {
+        if (r.end <= begin) continue;
+        if (r.begin >= end) return;
+        note_duplicate(held_seq(std::max<std::size_t>(begin, r.begin)), held_seq(std::min<std::size_t>(end, r.end)));
+        return;
+    }
 }
 
 // RFC 9293 §3.8.6.2.2 receiver-side SWS avoidance: the right edge moves only by at least
