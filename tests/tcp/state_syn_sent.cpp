@@ -508,3 +508,37 @@ TEST_CASE("syn_sent_send_queues_data_until_established")
     CHECK(t.st.state(s) == tcp::state::established);
     CHECK(t.st.connection(s)->stats().bytes_sent == 5);
 }
+
+TEST_CASE("syn_sent_shutdown_with_queued_data_sends_the_data_then_fin_once_established")
+{
+    // RFC 9293 §3.10.4 CLOSE in SYN-SENT deletes the TCB, "closing" to queued SENDs; but
+    // send() here has already reported those bytes accepted, so tcpx does what §3.10.4
+    // says for SYN-RECEIVED: the FIN is queued "for processing after entering
+    // ESTABLISHED", after the data. No accepted byte is dropped without an error.
+    scenario t;
+    const socket s = t.open_active();
+    CHECK(t.send(s, "hello") == 5);
+    REQUIRE_FALSE(t.st.shutdown(s));
+    CHECK(t.st.state(s) == tcp::state::syn_sent);
+    CHECK(t.st.shutdown(s) == make_error_code(errc::connection_closing));
+    std::error_code ec;
+    const std::uint8_t more[1] = {'x'};
+    CHECK(t.st.send(s, more, ec) == 0);
+    CHECK(ec == make_error_code(errc::connection_closing));
+    t.expect_nothing();
+    t.inject(syn_ack(t, 1460));
+    const captured data = t.expect_one();
+    CHECK(data.text() == "hello");
+    CHECK((data.flags() & FIN) == FIN);  // the FIN rides on the last data
+    CHECK(data.seq() == t.iss + 1);
+    CHECK(t.st.state(s) == tcp::state::fin_wait_1);
+}
+
+TEST_CASE("syn_sent_shutdown_with_nothing_queued_deletes_the_tcb")
+{
+    // RFC 9293 §3.10.4: nothing was accepted, so nothing is lost: "Delete the TCB".
+    scenario t;
+    const socket s = t.open_active();
+    REQUIRE_FALSE(t.st.shutdown(s));
+    CHECK(t.st.state(s) == tcp::state::closed);
+}

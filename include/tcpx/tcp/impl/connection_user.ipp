@@ -178,9 +178,20 @@ std::error_code connection<CC>::shutdown(context&) noexcept
     switch (state_) {
     case state::closed:
         return error_ ? error_ : std::error_code{errc::not_connected};
-    case state::listen:
     case state::syn_sent:
-        // "Delete the TCB"; queued sends get "closing".
+        // §3.10.4 says "Delete the TCB" and answer queued SENDs with "closing" — but
+        // send() here has already told the caller those bytes were taken, so deleting
+        // them would lose accepted data with no error. With data queued, CLOSE is what
+        // it is in SYN-RECEIVED: the FIN waits for ESTABLISHED, after the data.
+        if (fin_queued_) return errc::connection_closing;
+        if (sndbuf_.size() != 0) {
+            fin_queued_ = true;
+            fin_seq_ = data_start() + static_cast<std::uint32_t>(sndbuf_.size());
+            return {};
+        }
+        enter_closed({});
+        return {};
+    case state::listen:
         enter_closed({});
         return {};
     case state::syn_received:
