@@ -57,6 +57,14 @@ struct config {
     /// threshold within a round, growth slows to a quarter (CSS) and, if the rise holds
     /// for five rounds, slow start ends before the queue overflows.
     bool hystart = true;
+    /// RFC 2883 §4: as a receiver, report a duplicate segment in a D-SACK block (the
+    /// first of the next ACK's SACK option), so the sender can tell a needless
+    /// retransmission; only where SACK was negotiated. Linux: net.ipv4.tcp_dsack.
+    bool dsack = true;
+    /// As a sender, undo a recovery's reduction when D-SACK shows every retransmission it
+    /// made was needless (RFC 3708 §3; the response of RFC 9438 §4.9: the policy's state
+    /// from before the reduction), as Linux's TCPDSACKUndo. Needs sack_recovery.
+    bool undo_spurious_reductions = true;
     /// RFC 7323 §3-§5: offer the Timestamps option in our SYN (and answer a peer's). Where
     /// both SYNs carried it: an RTT sample from every ACK of new data (§4), PAWS (§5),
     /// a 1 ms timestamp clock with a per-connection offset (§5.4, §7.1).

@@ -37,6 +37,8 @@ enum class cc_cause : std::uint8_t {
     recovery_exit,    ///< new data acknowledged that ended recovery: deflation (§3.2 step 6, RFC 6582 §3.2 step 3)
     timeout,          ///< the retransmission timer expired: the loss window (§3.1 eq. 4)
     idle_restart,     ///< sending resumed after an idle period longer than the RTO (§4.1)
+    undo,             ///< D-SACK showed every retransmission of a recovery needless: the
+                      ///< reduction is undone (RFC 3708 detection, RFC 9438 §4.9 response)
 };
 
 /// The cause's name as the CSV writer prints it ("fast_retransmit").
@@ -51,6 +53,7 @@ constexpr std::string_view to_string(cc_cause c) noexcept
     case cc_cause::recovery_exit: return "recovery_exit";
     case cc_cause::timeout: return "timeout";
     case cc_cause::idle_restart: return "idle_restart";
+    case cc_cause::undo: return "undo";
     }
     return "?";
 }

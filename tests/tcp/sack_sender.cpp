@@ -509,3 +509,67 @@ TEST_CASE("established_dsack_is_counted_and_changes_nothing_sacked")
     CHECK_FALSE(x.info().in_recovery);
     CHECK(x.info().retransmitted_segments == 0);
 }
+
+// ---------------------------------------------------------------------------------
+// 7. A needless recovery undone (RFC 3708 §3, RFC 9438 §4.9)
+// ---------------------------------------------------------------------------------
+
+TEST_CASE("established_sack_recovery_whose_retransmission_is_dsacked_is_undone")
+{
+    // Segment 0 was only delayed (reordering): three later segments are SACKed, recovery
+    // halves the window and resends 0; then the original arrives (the cumulative ACK
+    // jumps), and so does the retransmission, which the peer reports as a duplicate.
+    // Every retransmission of that recovery was needless: the reduction is undone.
+    sack_sender x;
+    x.queue(30);
+    REQUIRE(x.take().size() == 10);
+    const tcp::connection_info before = x.info();
+    REQUIRE(x.ack(0, {{1, 4}}).front().seq() == x.seg(0));
+    const tcp::connection_info reduced = x.info();
+    REQUIRE(reduced.sack_recoveries == 1);
+    REQUIRE(reduced.ssthresh < before.cwnd);
+    (void)x.ack(10);  // the original segment 0 arrived, and all the rest
+    x.check_sacked_never_resent = false;
+    (void)x.ack(10, {{0, 1}});  // RFC 2883 §4: the D-SACK of the retransmission
+    const tcp::connection_info after = x.info();
+    CHECK(after.dsacks_received == 1);
+    CHECK(after.reductions_undone == 1);
+    CHECK(after.cwnd >= before.cwnd);
+    CHECK(after.ssthresh == before.ssthresh);
+    CHECK_FALSE(after.in_recovery);
+}
+
+TEST_CASE("established_sack_recovery_with_a_real_loss_is_not_undone")
+{
+    // Two retransmissions, only one D-SACKed: the other repaired a loss, the reduction stays.
+    sack_sender x;
+    x.queue(30);
+    REQUIRE(x.take().size() == 10);
+    REQUIRE(x.ack(0, {{1, 4}}).front().seq() == x.seg(0));
+    for (std::uint32_t k = 6; k <= 10; ++k) (void)x.ack(0, {{5, k}, {1, 4}});
+    REQUIRE(x.sends[4] == 2);  // segment 4 too
+    const std::uint32_t ssthresh = x.info().ssthresh;
+    (void)x.ack(4, {{5, 10}});  // 0's original (or retransmission) and 1-3 are in
+    x.check_sacked_never_resent = false;
+    (void)x.ack(10, {{0, 1}});  // 0 was delivered twice; 4's retransmission repaired a loss
+    const tcp::connection_info after = x.info();
+    CHECK(after.dsacks_received == 1);
+    CHECK(after.reductions_undone == 0);
+    CHECK(after.ssthresh == ssthresh);
+}
+
+TEST_CASE("established_sack_recovery_is_not_undone_when_config_says_no")
+{
+    config c = sack_config();
+    c.undo_spurious_reductions = false;
+    sack_sender x{c};
+    x.queue(30);
+    REQUIRE(x.take().size() == 10);
+    REQUIRE(x.ack(0, {{1, 4}}).front().seq() == x.seg(0));
+    const std::uint32_t ssthresh = x.info().ssthresh;
+    (void)x.ack(10);
+    x.check_sacked_never_resent = false;
+    (void)x.ack(10, {{0, 1}});
+    CHECK(x.info().reductions_undone == 0);
+    CHECK(x.info().ssthresh == ssthresh);
+}

@@ -90,6 +90,7 @@ struct connection_stats {
     std::uint64_t rescue_retransmits = 0;    ///< RFC 6675 §4 NextSeg rule (4)
     std::uint64_t dsacks_received = 0;       ///< RFC 2883 D-SACK blocks from the peer
     std::uint64_t dsacks_sent = 0;           ///< RFC 2883 §4: duplicates reported to the peer
+    std::uint64_t reductions_undone = 0;     ///< RFC 3708: recoveries found spurious and undone
     std::uint64_t sack_reneging = 0;         ///< RFC 6675 §8: SACKed data found dropped by the peer
     std::uint64_t rack_marked_lost = 0;      ///< RFC 8985 §6.2: times RACK declared data lost
     std::uint64_t loss_probes = 0;           ///< RFC 8985 §7.3: Tail Loss Probes sent (Linux TCPLossProbes)
@@ -323,6 +324,7 @@ private:
     std::uint16_t data_mss() const noexcept;
     void note_sack_arrival(seq32 first) noexcept;
     void note_duplicate(seq32 left, seq32 right) noexcept;
+    void count_dsack_for_undo(const sack_scoreboard::update_result& r, context& ctx) noexcept;
     void note_held_duplicate(std::size_t offset, std::size_t length) noexcept;
     std::uint16_t advertise_window(context& ctx) noexcept;
     std::uint32_t receive_space(const config& cfg) const noexcept;
@@ -373,6 +375,9 @@ private:
     recv_buffer rcvbuf_;
     rtt_estimator rtt_;
     CC cc_{cc::init{}};
+    /// RFC 9438 §4.9's "_prior" values, for every policy at once: the policy as it was
+    /// before the recovery's reduction, restored if D-SACK shows that recovery needless.
+    CC cc_before_loss_{cc::init{}};
     std::array<instant, static_cast<std::size_t>(timer::count)> timers_{never, never, never, never, never, never};
 
     // The sender's bookkeeping beyond §3.3.1.
@@ -418,6 +423,11 @@ private:
     seq32 rto_recovery_point_;    ///< RFC 6675 §5.1: no new recovery until SND.UNA reaches it
     std::uint32_t sndcnt_ = 0;    ///< RFC 6937 sndcnt left from the last ACK
     std::uint32_t flight_before_dupacks_ = 0;  ///< FlightSize at the first DupAck, before limited transmit
+    // RFC 3708 §3: a recovery's retransmissions [undo_marker_, undo_end_) not yet D-SACKed.
+    seq32 undo_marker_;
+    seq32 undo_end_;
+    std::uint32_t undo_retransmits_ = 0;
+    bool undo_armed_ = false;
     std::uint8_t sack_dupacks_ = 0;  ///< RFC 6675 §5 DupAcks
     bool sack_recovering_ = false;   ///< inside an RFC 6675 loss recovery
     bool rto_guard_ = false;         ///< a timeout's RecoveryPoint holds back a new recovery
@@ -440,6 +450,7 @@ private:
     bool ts_ok_ = false;           ///< §3.2: both SYNs carried TSopt
     std::uint8_t sack_recent_count_ = 0;
     bool dsack_pending_ = false;     ///< RFC 2883 §4: dsack_ leads the next SACK option
+    bool dsack_enabled_ = false;     ///< config::dsack, as the connection opened
     wire::sack_block dsack_{};       ///< the latest duplicate received, to report once
     /// RFC 2018 §4: the first byte of the latest out-of-order arrivals, newest first;
     /// their blocks lead the SACK option.

@@ -81,6 +81,7 @@ struct connection_info {
     std::uint64_t rescue_retransmits = 0;
     std::uint64_t dsacks_received = 0;       ///< Linux's TCPDSACKRecv
     std::uint64_t dsacks_sent = 0;           ///< Linux's TCPDSACKOldSent + TCPDSACKOfoSent
+    std::uint64_t reductions_undone = 0;     ///< Linux's TCPDSACKUndo
     std::uint64_t sack_reneging = 0;         ///< Linux's TCPSACKReneging
     std::uint64_t rack_marked_lost = 0;      ///< RFC 8985 §6.2 verdicts that marked data lost
     std::uint64_t loss_probes = 0;           ///< RFC 8985 §7 (Linux's TCPLossProbes)
@@ -136,6 +137,7 @@ connection_info info_of(const connection<CC>& c, instant now) noexcept
     i.rescue_retransmits = s.rescue_retransmits;
     i.dsacks_received = s.dsacks_received;
     i.dsacks_sent = s.dsacks_sent;
+    i.reductions_undone = s.reductions_undone;
     i.sack_reneging = s.sack_reneging;
     i.rack_marked_lost = s.rack_marked_lost;
     i.loss_probes = s.loss_probes;
@@ -188,6 +190,7 @@ inline std::string to_string(const connection_info& i)
     if (i.rescue_retransmits != 0) out += " rescue_retrans:" + std::to_string(i.rescue_retransmits);
     if (i.dsacks_received != 0) out += " dsack_recv:" + std::to_string(i.dsacks_received);
     if (i.dsacks_sent != 0) out += " dsack_sent:" + std::to_string(i.dsacks_sent);
+    if (i.reductions_undone != 0) out += " undo:" + std::to_string(i.reductions_undone);
     if (i.sack_reneging != 0) out += " reneging:" + std::to_string(i.sack_reneging);
     if (i.rack_marked_lost != 0) out += " rack_lost:" + std::to_string(i.rack_marked_lost);
     if (i.loss_probes != 0) out += " tlp:" + std::to_string(i.loss_probes);

@@ -645,6 +645,7 @@ void connection<CC>::learn_options(const segment& syn, context& ctx) noexcept
     // RFC 2018 §2: SACK blocks may be sent only if both SYNs carried SACK-permitted
     // (ours does whenever cfg.sack is on; a SYN,ACK answers with it only then).
     sack_ok_ = ctx.cfg.sack && o.sack_permitted;
+    dsack_enabled_ = ctx.cfg.dsack;
     // RFC 7323 §3.2: timestamps are on only if both SYNs carried TSopt (ours does whenever
     // cfg.timestamps is on; a SYN,ACK answers with it only then). §4.3: the SYN's TSval
     // is the first TS.Recent.

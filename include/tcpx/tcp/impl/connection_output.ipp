@@ -206,7 +206,7 @@ void connection<CC>::note_sack_arrival(seq32 first) noexcept
 template <congestion_control CC>
 void connection<CC>::note_duplicate(seq32 left, seq32 right) noexcept
 {
-    if (!sack_ok_ || !seq_lt(left, right)) return;
+    if (!sack_ok_ || !dsack_enabled_ || !seq_lt(left, right)) return;
     dsack_ = {left, right};
     dsack_pending_ = true;
 }

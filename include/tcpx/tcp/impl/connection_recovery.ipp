@@ -33,6 +33,7 @@ typename connection<CC>::sack_arrival connection<CC>::take_sack_blocks(const seg
     if (r.dsack) {
         ++stats_.dsacks_received;
         rack_.on_dsack();  // RFC 8985 §6.2 step 4: reordering, the window widens
+        count_dsack_for_undo(r, ctx);
     }
     // RFC 8985 §6.2 steps 1-2: the most recently sent of what this ACK delivered.
     if (seq_gt(seg.ack(), snd_.una)) rack_.on_delivered(rack_.sent_at(seg.ack() - 1), seg.ack(), ctx.now);
@@ -68,6 +69,7 @@ void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, 
             if (tlp_is_retrans_ && !sack_recovering_) {
                 ++stats_.loss_probe_recoveries;
                 enter_sack_recovery(ctx);
+                undo_armed_ = false;  // its one retransmission, the probe, is already behind SND.UNA
                 retransmit_head_ = false;
                 --stats_.fast_retransmits;
             }
@@ -111,6 +113,13 @@ void connection<CC>::enter_sack_recovery(context& ctx) noexcept
     // (4.1) "RecoveryPoint = HighData": recovery ends when all of it is acknowledged.
     recovery_point_ = snd_.max;
     // (4.2) ssthresh (and cwnd) from the policy: RFC 5681 eq. 4, or RFC 9438's β.
+    // RFC 3708 §3: remember what this recovery reduces, to undo it if every retransmission
+    // it makes turns out needless (RFC 9438 §4.9 restores the "_prior" state).
+    undo_armed_ = ctx.cfg.undo_spurious_reductions && std::is_copy_assignable_v<CC>;
+    if constexpr (std::is_copy_assignable_v<CC>) cc_before_loss_ = cc_;
+    undo_marker_ = snd_.una;
+    undo_end_ = snd_.max;
+    undo_retransmits_ = 0;
     // "any segments sent as part of the Limited Transmit mechanism [are] not counted in
     // FlightSize for the purpose of the above equation" (RFC 5681 §3.2 step 2 too).
     const std::uint32_t flight = sack_dupacks_ != 0 ? std::min(flight_before_dupacks_, flight_size()) : flight_size();
@@ -151,6 +160,7 @@ void connection<CC>::sack_on_timeout() noexcept
     // data the peer already holds.
     sack_recovering_ = false;
     sndcnt_ = 0;
+    undo_armed_ = false;  // the timeout's reduction is not one D-SACK can undo here
     board_.forget_retransmits();
     board_.mark_lost_upto(snd_.max);
     rto_recovery_point_ = snd_.max;
@@ -348,6 +358,37 @@ void connection<CC>::send_range(seq32 begin, std::uint32_t length, context& ctx,
     if (out.header.options.sack_count > fit) out.header.options.sack_count = static_cast<std::uint8_t>(fit);
     record_sent(out, seq_length, ctx);
     board_.record_retransmit(begin, begin + length, snd_.max, ctx.now);
+    if (undo_armed_ && sack_recovering_ && seq_lt(begin, undo_end_))
+        undo_retransmits_ += (length + payload_mss() - 1) / payload_mss();
+}
+
+// RFC 3708 §3 (D-SACK detection of a spurious recovery): "if the TCP data sender
+// receives a D-SACK for each of the retransmitted segments" of a recovery, none was
+// lost — reordering, or a delay, set it off. Counted per segment of the recovery's
+// range, as Linux's undo_retrans. The response, RFC 9438 §4.9 for CUBIC and the same
+// for every policy: the state from before the reduction comes back (never a smaller
+// window than the one that has grown since), and a recovery still running ends.
+template <congestion_control CC>
+void connection<CC>::count_dsack_for_undo(const sack_scoreboard::update_result& r, context& ctx) noexcept
+{
+    if (!undo_armed_ || undo_retransmits_ == 0) return;
+    const auto& d = r.dsack_range;
+    if (seq_lt(d.begin, undo_marker_) || seq_gt(d.end, undo_end_)) return;
+    const std::uint32_t segments = (d.size() + payload_mss() - 1) / payload_mss();
+    undo_retransmits_ -= std::min(undo_retransmits_, segments);
+    if (undo_retransmits_ != 0) return;
+    undo_armed_ = false;
+    if constexpr (std::is_copy_assignable_v<CC>) {
+        const cc_values before = cc_now();
+        if (cc_before_loss_.cwnd() > cc_.cwnd()) cc_ = cc_before_loss_;
+        trace_cc(before, cc_cause::undo, ctx.now);
+    }
+    if (sack_recovering_) {
+        sack_recovering_ = false;
+        sndcnt_ = 0;
+        rack_.on_recovery_end();
+    }
+    ++stats_.reductions_undone;
 }
 
 }  // namespace tcpx::tcp
