@@ -396,3 +396,15 @@ TEST_CASE("cubic_keeps_a_smoothed_rtt_from_the_samples")
     (void)k.on_ack(ack(una0 + 2920, 1460, 4380, t0, duration{0}));  // no sample
     CHECK(k.srtt() == 110ms);
 }
+
+TEST_CASE("cubic_paced_recovery_ends_with_cwnd_at_ssthresh")
+{
+    // As newreno's: after a cc::loss_event recovery (PRR-paced, RFC 6937), cwnd = ssthresh
+    // at the full ACK, not min(ssthresh, FlightSize + SMSS).
+    cc::cubic k{cc::init{smss, 0, iss}};
+    k.on_loss(cc::loss_event{una0, 100 * smss, una0 + 100 * smss, t0});
+    REQUIRE(k.ssthresh() == 70 * smss);
+    (void)k.on_ack(ack(una0, 100 * smss, 100 * smss, t0 + 100ms, 100ms));
+    CHECK_FALSE(k.in_recovery());
+    CHECK(k.cwnd() == 70 * smss);
+}

@@ -236,3 +236,30 @@ TEST_CASE("newreno_repeated_timeout_holds_ssthresh_and_restart_after_idle_is_rw"
     r.on_idle(instant{});
     CHECK(r.cwnd() == 1460);
 }
+
+TEST_CASE("newreno_paced_recovery_ends_with_cwnd_at_ssthresh_however_little_is_in_flight")
+{
+    // A recovery the sender ran itself (cc::loss_event: SACK, paced by PRR) ends with
+    // RFC 6582 §3.2 step 3's option (2), cwnd = ssthresh (RFC 6937's target), even when
+    // the full ACK leaves almost nothing in flight (the peer's window held the flight
+    // back behind the hole): option (1) would leave 2 SMSS.
+    cc::newreno r = make();
+    const seq32 una = una0;
+    r.on_loss(cc::loss_event{una, 100 * smss, una + 100 * smss, instant{}});
+    REQUIRE(r.in_recovery());
+    REQUIRE(r.ssthresh() == 50 * smss);
+    (void)r.on_ack(ack(una, 100 * smss, 100 * smss));  // everything, nothing left in flight
+    CHECK_FALSE(r.in_recovery());
+    CHECK(r.cwnd() == 50 * smss);
+}
+
+TEST_CASE("newreno_dupack_recovery_full_ack_still_uses_option_one")
+{
+    // RFC 6582 §3.2 step 3 option (1) where the policy's own (inflating) recovery ran.
+    cc::newreno r = make();
+    const seq32 una = una0;
+    for (std::uint32_t k = 1; k <= 3; ++k) (void)r.on_duplicate_ack(dup(una, k, 20 * smss));
+    REQUIRE(r.in_recovery());
+    (void)r.on_ack(ack(una, 20 * smss, 20 * smss));
+    CHECK(r.cwnd() == std::min(r.ssthresh(), 2 * smss));
+}

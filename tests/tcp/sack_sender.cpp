@@ -573,3 +573,56 @@ TEST_CASE("established_sack_recovery_is_not_undone_when_config_says_no")
     CHECK(x.info().reductions_undone == 0);
     CHECK(x.info().ssthresh == ssthresh);
 }
+
+// ---------------------------------------------------------------------------------
+// 8. RACK as the loss detector (RFC 8985 §6.2), as in Linux: no DupThresh once
+//    reordering has been seen
+// ---------------------------------------------------------------------------------
+
+namespace {
+config rack_config()
+{
+    config c = sack_config();
+    c.rack = true;  // the default, which sack_config() turns off
+    return c;
+}
+}  // namespace
+
+TEST_CASE("established_rack_before_reordering_is_seen_three_sacked_segments_mark_the_hole_lost")
+{
+    // §6.2 step 4: RACK.reo_wnd is 0 while no reordering was seen and DupThresh segments
+    // are SACKed: as quick as RFC 6675's DupThresh.
+    sack_sender x{rack_config()};
+    x.queue(30);
+    REQUIRE(x.take().size() == 10);
+    x.t.advance(std::chrono::milliseconds{20});
+    (void)x.ack(1);
+    const auto out = x.ack(1, {{2, 5}});
+    REQUIRE_FALSE(out.empty());
+    CHECK(out.front().seq() == x.seg(1));
+    CHECK(x.info().rack_marked_lost == 1);
+}
+
+TEST_CASE("established_rack_after_reordering_is_seen_waits_the_reordering_window")
+{
+    // §6.2 step 3: the hole at SND.UNA filled with no retransmission: reordering. From
+    // then on a segment is lost only RACK.rtt + reo_wnd (min RTT / 4) after it was sent,
+    // however many segments sent after it are SACKed: three SACKed segments no longer
+    // trigger a retransmission by themselves; the reordering timer does, reo_wnd later.
+    sack_sender x{rack_config()};
+    x.queue(40);
+    REQUIRE(x.take().size() == 10);
+    x.t.advance(std::chrono::milliseconds{20});
+    (void)x.ack(1, {{2, 3}});  // 1 is late: one segment SACKed, nothing lost yet
+    (void)x.ack(4);            // and arrives: reordering seen
+    CHECK(x.sends[1] == 1);
+    x.t.advance(std::chrono::milliseconds{20});
+    (void)x.take();
+    const auto now = x.ack(4, {{5, 8}});  // 4 missing, three SACKed after it
+    for (const captured& c : now) CHECK(x.index_of(c) != 4);
+    CHECK(x.sends[4] == 1);
+    x.t.advance(std::chrono::milliseconds{6});  // past reo_wnd = 20 ms / 4
+    (void)x.take();
+    CHECK(x.sends[4] == 2);
+    CHECK(x.info().timeouts == 0);
+}

@@ -137,7 +137,7 @@ public:
     {
         recovery_.note_ack(e.una);
         reduce(e.flight_size);
-        recovery_.enter(e.highest_sent, ssthresh_, smss_);
+        recovery_.enter(e.highest_sent, ssthresh_, smss_, true);
         cwnd_ = ssthresh_;
     }
 

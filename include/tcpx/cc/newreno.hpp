@@ -69,11 +69,13 @@ public:
     /// Step 2 then RFC 5681 §3.2 steps 2–3: "the value of recover is incremented to the
     /// value of the highest sequence number transmitted by the TCP so far"; the caller
     /// has set ssthresh and retransmits. Returns cwnd = ssthresh + 3*SMSS.
-    std::uint32_t enter(seq32 highest_sent, std::uint32_t ssthresh, std::uint32_t smss) noexcept
+    /// `paced`: the sender runs this recovery itself, paced by PRR (cc::loss_event).
+    std::uint32_t enter(seq32 highest_sent, std::uint32_t ssthresh, std::uint32_t smss, bool paced = false) noexcept
     {
         recover_ = highest_sent - 1;
         covered_ = false;
         active_ = true;
+        paced_ = paced;
         return detail::saturating_add(ssthresh, 3 * smss);
     }
 
@@ -100,6 +102,13 @@ public:
             // recovery procedure."
             active_ = false;
             if (covers_more_than_recover(e.ack)) covered_ = true;
+            // Option (2), "ssthresh", after a recovery PRR paced (RFC 6937: it brings the
+            // flight to ssthresh by the end; Linux's tcp_end_cwnd_reduction). Option (1)
+            // guards against a burst where the window was inflated, as PRR's never is; and
+            // where the peer's window held the flight back during recovery (a hole pins its
+            // left edge), the full ACK covers nearly all of it, and (1) would leave a
+            // window of two segments to slow-start from.
+            if (paced_) return {ssthresh, action::none};
             return {std::min(ssthresh, detail::saturating_add(std::max(e.flight_after(), smss), smss)), action::none};
         }
         // Partial acknowledgment: "retransmit the first unacknowledged segment. Deflate
@@ -131,6 +140,7 @@ private:
     seq32 una_;
     bool covered_ = true;  // see the header: the ISS holds back no first fast retransmit
     bool active_ = false;
+    bool paced_ = false;
 };
 
 /// RFC 6582 NewReno. Models tcpx::congestion_control.
@@ -193,7 +203,7 @@ public:
     {
         recovery_.note_ack(e.una);
         ssthresh_ = detail::halved_flight(e.flight_size, smss_);
-        recovery_.enter(e.highest_sent, ssthresh_, smss_);
+        recovery_.enter(e.highest_sent, ssthresh_, smss_, true);
         cwnd_ = ssthresh_;
         growth_.restart();
         hystart_.on_loss();

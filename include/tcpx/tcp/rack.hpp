@@ -72,13 +72,16 @@ public:
     /// RACK.end_seq, and RACK.rtt from it. The send time is the first transmission's
     /// even when the data was sent again: that can only make RACK.xmit_ts older (step 2
     /// skips ambiguous retransmissions for the same reason: never declare loss early).
-    void on_delivered(instant sent, seq32 end, instant now) noexcept
+    /// `segment`: the delivered segment's length, so that in a burst logged as one entry
+    /// the segments before it count as sent before it (0: the whole entry was delivered).
+    void on_delivered(instant sent, seq32 end, instant now, std::uint32_t segment = 0) noexcept
     {
         if (sent == never) return;
         const duration rtt = now - sent;
         if (!advanced_ || sent > xmit_ts_ || (sent == xmit_ts_ && seq_gt(end, end_seq_))) {
             xmit_ts_ = sent;
             end_seq_ = end;
+            delivered_length_ = segment;
             rtt_ = rtt;
             advanced_ = true;
         }
@@ -128,13 +131,18 @@ public:
         verdict v{from};
         if (!advanced_) return v;
         const duration wait = rtt_ + reo_wnd;
-        for (std::size_t i = 0; i < count_; ++i) {
+        seq32 begin = from;
+        for (std::size_t i = 0; i < count_; begin = seq_max(begin, at(i).end), ++i) {
             const entry& e = at(i);
             if (!seq_gt(e.end, from)) continue;
-            // "sent before" the most recently delivered segment (time, then sequence).
-            if (!(e.sent < xmit_ts_ || (e.sent == xmit_ts_ && seq_lt(e.end, end_seq_)))) break;
+            // "sent before" the most recently delivered segment (time, then sequence). An
+            // entry holds a burst sent at one instant: at RACK.xmit_ts, only its segments
+            // before the delivered one were sent before it (RACK_sent_after's tie-break).
+            seq32 limit = end_seq_;
+            if (e.sent == xmit_ts_) limit = delivered_length_ != 0 ? end_seq_ - delivered_length_ : begin;
+            if (!(e.sent < xmit_ts_ || (e.sent == xmit_ts_ && seq_lt(begin, limit)))) break;
             if (e.sent + wait <= now) {
-                v.lost_below = seq_min(e.end, end_seq_);
+                v.lost_below = seq_max(v.lost_below, seq_min(e.end, limit));
                 continue;
             }
             v.timer = e.sent + wait;  // §6.2 step 5: "RACK.reo_wnd timer"
@@ -181,6 +189,7 @@ private:
     instant xmit_ts_{};
     duration rtt_{0};
     seq32 end_seq_;
+    std::uint32_t delivered_length_ = 0;  ///< of the segment ending at RACK.end_seq (0: its whole entry)
     std::uint8_t head_ = 0;
     std::uint8_t count_ = 0;
     std::uint8_t reo_wnd_mult_ = 1;

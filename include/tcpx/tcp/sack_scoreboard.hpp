@@ -132,6 +132,8 @@ public:
 
     /// Forgets the retransmissions (all now deemed lost: a retransmission timeout).
     void forget_retransmits() noexcept { rxt_count_ = 0; }
+    /// Some retransmission of this recovery is neither delivered nor shown lost.
+    bool retransmissions_outstanding() const noexcept { return rxt_count_ != 0; }
 
     /// Every unSACKed octet below `upto` counts as lost: after a retransmission timeout
     /// below SND.MAX then (RFC 6675 §5.1, as Linux's tcp_enter_loss), or what RACK found
@@ -158,6 +160,13 @@ public:
         return false;
     }
 
+    /// With RACK (RFC 8985) deciding losses by time, as in Linux, IsLost's DupThresh
+    /// count is not used: what is lost is what RACK or a timeout marked (mark_lost_upto).
+    /// RFC 8985 §6.2's window of 0 before any reordering is seen gives the same verdict
+    /// once DupThresh segments are SACKed; after it, reordering within the window costs
+    /// no retransmission.
+    void use_dupthresh_rule(bool on) noexcept { dupthresh_rule_ = on; }
+
     /// RFC 6675 §4 IsLost(SeqNum), for an unSACKed octet: "DupThresh discontiguous
     /// SACKed sequences have arrived above 'SeqNum' or more than (DupThresh - 1) * SMSS
     /// bytes with sequence numbers greater than 'SeqNum' have been SACKed" — or a
@@ -172,7 +181,7 @@ public:
     {
         seq32 frontier = una;
         std::uint32_t bytes_above = 0;
-        for (std::size_t i = sacked_count_; i-- > 0;) {
+        for (std::size_t i = dupthresh_rule_ ? sacked_count_ : 0; i-- > 0;) {
             bytes_above += sacked_[i].size();
             const std::size_t ranges_above = sacked_count_ - i;
             if (ranges_above >= dup_thresh || bytes_above > (dup_thresh - 1) * smss) {
@@ -403,6 +412,7 @@ private:
     std::array<retransmit, max_retransmits> rxt_{};
     std::uint8_t sacked_count_ = 0;
     std::uint8_t rxt_count_ = 0;
+    bool dupthresh_rule_ = true;
     std::optional<seq32> lost_upto_;
 };
 

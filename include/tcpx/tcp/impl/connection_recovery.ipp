@@ -29,15 +29,23 @@ template <congestion_control CC>
 typename connection<CC>::sack_arrival connection<CC>::take_sack_blocks(const segment& seg, context& ctx) noexcept
 {
     const std::uint32_t before = board_.sacked_bytes();
+    const seq32 fack = board_.highest_sacked(snd_.una);  // RACK.fack before this ACK
     const auto r = board_.update(seg.ack(), snd_.max, seg.header.options.sack_blocks());
+    // RFC 8985 §6.2 step 3: an ACK that delivers never-retransmitted data below RACK.fack
+    // shows reordering ("RACK.reordering_seen"): the hole at SND.UNA filled, or a block
+    // below the highest one, with no retransmission of ours in flight to explain it.
+    const bool filled_hole = seq_gt(seg.ack(), snd_.una) && seq_gt(fack, snd_.una);
+    const bool sacked_below = r.sacked_new && seq_lt(r.highest_new, fack);
+    if ((filled_hole || sacked_below) && !board_.retransmissions_outstanding() && !sack_recovering_ && !rto_guard_)
+        rack_.note_reordering();
     if (r.dsack) {
         ++stats_.dsacks_received;
         rack_.on_dsack();  // RFC 8985 §6.2 step 4: reordering, the window widens
         count_dsack_for_undo(r, ctx);
     }
     // RFC 8985 §6.2 steps 1-2: the most recently sent of what this ACK delivered.
-    if (seq_gt(seg.ack(), snd_.una)) rack_.on_delivered(rack_.sent_at(seg.ack() - 1), seg.ack(), ctx.now);
-    if (r.sacked_new) rack_.on_delivered(rack_.sent_at(r.highest_new - 1), r.highest_new, ctx.now);
+    if (seq_gt(seg.ack(), snd_.una)) rack_.on_delivered(rack_.sent_at(seg.ack() - 1), seg.ack(), ctx.now, payload_mss());
+    if (r.sacked_new) rack_.on_delivered(rack_.sent_at(r.highest_new - 1), r.highest_new, ctx.now, payload_mss());
     return {static_cast<std::int64_t>(board_.sacked_bytes()) - before, r.sacked_new, r.dsack};
 }
 
@@ -45,6 +53,7 @@ typename connection<CC>::sack_arrival connection<CC>::take_sack_blocks(const seg
 template <congestion_control CC>
 void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, context& ctx) noexcept
 {
+    board_.use_dupthresh_rule(!ctx.cfg.rack);
     // §5: "If the incoming ACK is a cumulative acknowledgment, the TCP MUST reset
     // DupAcks to zero"; a DupAck (§2: it SACKs new data) outside recovery counts.
     if (acked != 0) sack_dupacks_ = 0;
@@ -87,11 +96,14 @@ void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, 
     if (!ctx.cfg.rack && board_.detect_lost_retransmits(snd_.una, payload_mss()) != 0) ++stats_.lost_retransmits;
     rack_.on_cumulative_ack(snd_.una);
 
+    // With RACK on, time decides what is lost, as in Linux (RFC 8985 §6.2 step 4 sets the
+    // window to 0 until reordering is seen, which then matches DupThresh); RFC 6675's
+    // DupAck count is left to a peer that negotiated SACK but sends no blocks.
+    const bool by_dupacks = ctx.cfg.rack ? board_.empty() && duplicate_acks_ >= sack_scoreboard::dup_thresh
+                                         : std::max(sack_dupacks_, duplicate_acks_) >= sack_scoreboard::dup_thresh;
     if (!sack_recovering_ && !rto_guard_ && snd_.una != snd_.max &&
         // §5 (1) DupAcks >= DupThresh, or (2) IsLost (HighACK + 1).
-        // RFC 5681's count stands in for a peer that negotiated SACK but sends no blocks.
-        (std::max(sack_dupacks_, duplicate_acks_) >= sack_scoreboard::dup_thresh ||
-         board_.is_lost(snd_.una, payload_mss()))) {
+        (by_dupacks || board_.is_lost(snd_.una, payload_mss()))) {
         enter_sack_recovery(ctx);
     }
     // RFC 8985 §7.2: "upon receiving an ACK that cumulatively acknowledges new data".
