@@ -225,13 +225,14 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
         if (!ok) status = 1;
         if (o.json)
             std::printf("{\"mode\":\"tun\",\"role\":\"%s\",\"mtu\":%zu,\"throughput_bps\":%.0f,\"bytes\":%llu,"
-                        "\"bytes_sent\":%llu,\"bytes_received\":%llu,\"seconds\":%.6f,\"segments\":%llu,"
+                        "\"bytes_sent\":%llu,\"bytes_received\":%llu,\"seconds\":%.6f,\"segments\":%llu,\"segments_received\":%llu,"
                         "\"retransmits\":%llu,\"fast_retransmits\":%llu,\"timeouts\":%llu,\"verified\":%s,"
                         "\"error\":\"%s\"}\n",
                         std::string{to_string(f.app)}.c_str(), tun_dev.mtu(), bps,
                         static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(f.sent),
                         static_cast<unsigned long long>(f.received), seconds,
                         static_cast<unsigned long long>(info.segments_sent),
+                        static_cast<unsigned long long>(info.segments_received),
                         static_cast<unsigned long long>(info.retransmitted_segments),
                         static_cast<unsigned long long>(info.fast_retransmits),
                         static_cast<unsigned long long>(info.timeouts), f.verified ? "true" : "false",
