@@ -42,6 +42,8 @@ struct tun_options {
     std::uint64_t count = 0;  ///< connections to serve before exiting; 0: until Ctrl-C
     bool verify = false;
     bool json = false;
+    std::uint32_t initial_window = 0;  ///< segments; 0: RFC 5681 §3.1's rule
+    bool hystart = true;
 };
 
 [[noreturn]] inline void tun_usage(const char* why, int status = 2)
@@ -49,7 +51,7 @@ struct tun_options {
     std::fprintf(status == 0 ? stdout : stderr,
                  "tcpx-perf: %s\n"
                  "usage: tcpx-perf tun (--listen PORT --mode discard|source|echo | --connect A.B.C.D:PORT --mode send|receive)\n"
-                 "                     [--bytes N] [--count N] [--verify] [--json] [--cc reno|newreno|cubic]\n"
+                 "                     [--bytes N] [--count N] [--verify] [--json] [--cc reno|newreno|cubic] [--iw N] [--no-hystart]\n"
                  "                     [--tun NAME] [--addr A.B.C.D] [--host A.B.C.D/N] [--mtu N]\n"
                  "                     [--loss P] [--delay MS] [--reorder P] [--seed N]\n"
                  "  --listen PORT   serve connections from the kernel side:\n"
@@ -58,6 +60,8 @@ struct tun_options {
                  "  --connect A:P   connect to a kernel server; send: send --bytes, then close; receive: read to EOF\n"
                  "  --bytes N       bytes to send per connection (default 64 MiB; suffixes k, M, G)\n"
                  "  --count N       exit after serving N connections (default: run until Ctrl-C)\n"
+                 "  --no-hystart    slow start without HyStart++ (RFC 9406)\n"
+                 "  --iw N          initial window in segments (default: RFC 5681's, 3 at MSS 1460; Linux uses 10)\n"
                  "  --verify        check that byte i of what arrives is i %% 251; fail on the first wrong byte\n"
                  "  --json          one JSON object per connection instead of a summary line\n"
                  "%s"
@@ -95,6 +99,8 @@ inline tun_options parse_tun(int argc, char** argv)
         else if (a == "--count") o.count = static_cast<std::uint64_t>(example::number("tcpx-perf", value(), 0, 1e12));
         else if (a == "--verify") o.verify = true;
         else if (a == "--json") o.json = true;
+        else if (a == "--no-hystart") o.hystart = false;
+        else if (a == "--iw") o.initial_window = static_cast<std::uint32_t>(example::number("tcpx-perf", value(), 1, 1000));
         else if (a == "--cc") {
             const std::string_view v = value();
             if (v == "reno") o.cc = congestion::reno;
@@ -187,6 +193,8 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
     config cfg;
     cfg.address = o.net.addr;
     cfg.send_buffer = cfg.receive_buffer = std::size_t{4} << 20;  // a window for 10 Gbit/s at 3 ms
+    cfg.initial_window_segments = o.initial_window;  // --iw 10: Linux's IW (RFC 6928)
+    cfg.hystart = o.hystart;
     stack<perf_device&, clocks::steady, CC> st{dev, {}, cfg};
 
     wakeup wake;

@@ -166,6 +166,10 @@ concept offload_device = device<D> && requires(D& d, const D& cd, std::size_t n,
 // |                           |              | ends it. Without it, the sender calls   |
 // |                           |              | on_duplicate_ack with count 3 instead.  |
 //
+// A copy-assignable policy also gets undo (RFC 3708, RFC 9438 §4.9): the sender keeps a
+// copy from before a SACK recovery's reduction and assigns it back when D-SACK shows
+// every retransmission of that recovery needless (config::undo_spurious_reductions).
+//
 // A policy only reads its arguments and writes itself. Exemplar (no congestion
 // control at all: only the receive window limits sending):
 //     struct unlimited {
