@@ -646,6 +646,7 @@ void connection<CC>::learn_options(const segment& syn, context& ctx) noexcept
     // (ours does whenever cfg.sack is on; a SYN,ACK answers with it only then).
     sack_ok_ = ctx.cfg.sack && o.sack_permitted;
     dsack_enabled_ = ctx.cfg.dsack;
+    board_.use_dupthresh_rule(!ctx.cfg.rack);  // RFC 8985 in charge of losses when on
     // RFC 7323 §3.2: timestamps are on only if both SYNs carried TSopt (ours does whenever
     // cfg.timestamps is on; a SYN,ACK answers with it only then). §4.3: the SYN's TSval
     // is the first TS.Recent.

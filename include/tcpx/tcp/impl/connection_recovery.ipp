@@ -53,7 +53,6 @@ typename connection<CC>::sack_arrival connection<CC>::take_sack_blocks(const seg
 template <congestion_control CC>
 void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, context& ctx) noexcept
 {
-    board_.use_dupthresh_rule(!ctx.cfg.rack);
     // §5: "If the incoming ACK is a cumulative acknowledgment, the TCP MUST reset
     // DupAcks to zero"; a DupAck (§2: it SACKs new data) outside recovery counts.
     if (acked != 0) sack_dupacks_ = 0;
