@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <span>
 #include <string>
@@ -21,6 +22,8 @@
 
 #include <tcpx/device/tun.hpp>
 #include <tcpx/stack.hpp>
+#include <tcpx/trace.hpp>
+#include <tcpx/trace_writer.hpp>
 #include <tcpx/wait.hpp>
 #include <tcpx/wakeup.hpp>
 
@@ -44,6 +47,7 @@ struct tun_options {
     bool json = false;
     std::uint32_t initial_window = 0;  ///< segments; 0: RFC 5681 §3.1's rule
     bool hystart = true;
+    std::string trace_csv;  ///< the connection's cwnd/ssthresh changes as CSV (--connect only)
 };
 
 [[noreturn]] inline void tun_usage(const char* why, int status = 2)
@@ -53,7 +57,7 @@ struct tun_options {
                  "usage: tcpx-perf tun (--listen PORT --mode discard|source|echo | --connect A.B.C.D:PORT --mode send|receive)\n"
                  "                     [--bytes N] [--count N] [--verify] [--json] [--cc reno|newreno|cubic] [--iw N] [--no-hystart]\n"
                  "                     [--tun NAME] [--addr A.B.C.D] [--host A.B.C.D/N] [--mtu N]\n"
-                 "                     [--loss P] [--delay MS] [--reorder P] [--seed N]\n"
+                 "                     [--loss P] [--delay MS] [--reorder P] [--seed N] [--trace FILE.csv]\n"
                  "  --listen PORT   serve connections from the kernel side:\n"
                  "                  discard: read to EOF, then close (RFC 863); source: send --bytes, then close;\n"
                  "                  echo: send back what arrives (RFC 862)\n"
@@ -64,6 +68,7 @@ struct tun_options {
                  "  --iw N          initial window in segments (default: RFC 5681's, 3 at MSS 1460; Linux uses 10)\n"
                  "  --verify        check that byte i of what arrives is i %% 251; fail on the first wrong byte\n"
                  "  --json          one JSON object per connection instead of a summary line\n"
+                 "  --trace FILE    with --connect: every change of cwnd and ssthresh as CSV (time_s,cwnd,ssthresh,cause)\n"
                  "%s"
                  "Needs root or CAP_NET_ADMIN (it creates and configures the interface).\n",
                  why, example::interface_usage);
@@ -100,6 +105,7 @@ inline tun_options parse_tun(int argc, char** argv)
         else if (a == "--verify") o.verify = true;
         else if (a == "--json") o.json = true;
         else if (a == "--no-hystart") o.hystart = false;
+        else if (a == "--trace") o.trace_csv = value();
         else if (a == "--iw") o.initial_window = static_cast<std::uint32_t>(example::number("tcpx-perf", value(), 1, 1000));
         else if (a == "--cc") {
             const std::string_view v = value();
@@ -205,6 +211,9 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
     int status = 0;
 
     std::error_code ec;
+    std::optional<tcpx::cc_trace> trace;
+    const tcpx::instant trace_origin = st.clock().now();
+    if (!o.trace_csv.empty()) trace.emplace(std::size_t{1} << 18);
     tcpx::listener lst{};
     if (o.listen_port) {
         lst = st.listen(*o.listen_port, 128, ec);
@@ -220,6 +229,7 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
         if (ec) example::die("tcpx-perf", "connect: " + ec.message(), 1);
         f.app = o.app;
         f.start = st.clock().now();
+        if (trace && st.set_trace(f.s, &*trace)) example::die("tcpx-perf", "--trace: the connection has gone", 1);
         flows.push_back(std::move(f));
     }
     std::fflush(stdout);
@@ -234,7 +244,9 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
         if (o.json)
             std::printf("{\"mode\":\"tun\",\"role\":\"%s\",\"mtu\":%zu,\"throughput_bps\":%.0f,\"bytes\":%llu,"
                         "\"bytes_sent\":%llu,\"bytes_received\":%llu,\"seconds\":%.6f,\"segments\":%llu,\"segments_received\":%llu,"
-                        "\"retransmits\":%llu,\"fast_retransmits\":%llu,\"timeouts\":%llu,\"verified\":%s,"
+                        "\"retransmits\":%llu,\"fast_retransmits\":%llu,\"timeouts\":%llu,\"sack_recoveries\":%llu,"
+                        "\"rack_marked_lost\":%llu,\"loss_probes\":%llu,\"lost_retransmits\":%llu,"
+                        "\"dsacks_received\":%llu,\"reductions_undone\":%llu,\"srtt_us\":%lld,\"verified\":%s,"
                         "\"error\":\"%s\"}\n",
                         std::string{to_string(f.app)}.c_str(), tun_dev.mtu(), bps,
                         static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(f.sent),
@@ -243,7 +255,14 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
                         static_cast<unsigned long long>(info.segments_received),
                         static_cast<unsigned long long>(info.retransmitted_segments),
                         static_cast<unsigned long long>(info.fast_retransmits),
-                        static_cast<unsigned long long>(info.timeouts), f.verified ? "true" : "false",
+                        static_cast<unsigned long long>(info.timeouts),
+                        static_cast<unsigned long long>(info.sack_recoveries),
+                        static_cast<unsigned long long>(info.rack_marked_lost),
+                        static_cast<unsigned long long>(info.loss_probes),
+                        static_cast<unsigned long long>(info.lost_retransmits),
+                        static_cast<unsigned long long>(info.dsacks_received),
+                        static_cast<unsigned long long>(info.reductions_undone),
+                        static_cast<long long>(info.srtt.count()), f.verified ? "true" : "false",
                         f.error ? f.error.message().c_str() : "");
         else
             std::printf("  %-8s %llu bytes sent, %llu received in %.3f s: %.1f Mbit/s, %llu retransmitted%s%s%s\n",
@@ -374,6 +393,11 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
     while (st.clock().now() < linger && st.connection_count() != 0) {
         st.poll();
         wait_until(std::min(st.next_deadline(), linger), st.clock().now(), tun_dev.native_handle());
+    }
+    if (trace) {
+        std::ofstream csv{o.trace_csv};
+        tcpx::write_csv(csv, trace->records(), trace_origin);
+        if (!csv) example::die("tcpx-perf", "--trace: cannot write " + o.trace_csv, 1);
     }
     return status;
 }

@@ -98,6 +98,16 @@ long long tcp_ext_counter(const std::string& name)
     return -1;
 }
 
+/// 2 % loss, 2 % reordering and 2 ms of delay in each direction, drawn from `seed`.
+tcpx::devices::impairment_config lossy_both_ways(std::uint64_t seed)
+{
+    tcpx::devices::impairment path;
+    path.loss = 0.02;
+    path.reorder = 0.02;
+    path.delay = 2ms;
+    return {.transmit = path, .receive = path, .seed = seed};
+}
+
 /// TCP_INFO's options of a kernel socket (TCPI_OPT_SACK ...).
 unsigned kernel_tcp_options(const kernel_socket& k)
 {
@@ -314,18 +324,15 @@ TEST_CASE("impaired_loss_reordering_delay_both_ways_transfers_byte_exact")
 {
     // tcpx's own decorator impairs both directions: what the kernel sends is lost,
     // reordered and delayed on its way in, what tcpx sends on its way out.
-    tcpx::devices::impairment path;
-    path.loss = 0.02;
-    path.reorder = 0.02;
-    path.delay = 2ms;
     const std::uint64_t seed = 7;
-    tcpx_on_tun t{tcpx::devices::impairment_config{.transmit = path, .receive = path, .seed = seed}};
+    tcpx_on_tun t{lossy_both_ways(seed)};
     tcpx_echo_server server{t, 16};
     const auto data = interop::random_bytes(std::size_t{4} << 20, seed);
     kernel_socket k;
     REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 16, k) == 0);
     const long long sack_recoveries_before = tcp_ext_counter("TCPSackRecovery");
     const long long sack_discards_before = tcp_ext_counter("TCPSACKDiscard");
+    const long long paws_before = tcp_ext_counter("PAWSEstab");
     const auto back = kernel_echo_round_trip(k, data);
     CHECK_MESSAGE(back == data, "seed " << seed << ": first difference at " << interop::first_difference(back, data));
     const auto lost = t.dev.transmit_counters().lost + t.dev.receive_counters().lost;
@@ -335,6 +342,68 @@ TEST_CASE("impaired_loss_reordering_delay_both_ways_transfers_byte_exact")
     CHECK((kernel_tcp_options(k) & TCPI_OPT_SACK) != 0);
     CHECK(tcp_ext_counter("TCPSackRecovery") > sack_recoveries_before);
     CHECK(tcp_ext_counter("TCPSACKDiscard") == sack_discards_before);  // no block it found invalid
+    CHECK(tcp_ext_counter("PAWSEstab") == paws_before);  // RFC 7323 §5: no segment of ours looked old
+}
+
+TEST_CASE("handshake_kernel_and_tcpx_negotiate_timestamps_sack_wscale_both_ways")
+{
+    // RFC 7323 §2.2/§3.2 and RFC 2018 §2: each option is in use when both SYNs carried it,
+    // whichever side opens; the kernel's TCP_INFO and tcpx's info() must agree.
+    constexpr unsigned all = TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE;
+    tcpx_on_tun t;
+    {
+        kernel_to_tcpx c{t, 22};
+        CHECK((kernel_tcp_options(c.k) & all) == all);
+        const auto i = c.s.info();
+        CHECK(i.timestamps);
+        CHECK(i.sack);
+        CHECK(i.wscale);
+    }
+    const kernel_socket l = kernel_socket::listen_on(t.addr.kernel_side, 7022);
+    std::error_code ec;
+    auto s = t.rt.connect(t.addr.kernel_side, 7022, ec);
+    REQUIRE_MESSAGE(!ec, ec.message());
+    const kernel_socket k = l.accept();
+    CHECK((kernel_tcp_options(k) & all) == all);
+    const auto i = s.info();
+    CHECK(i.timestamps);
+    CHECK(i.sack);
+    CHECK(i.wscale);
+    CHECK(i.rcv_wscale > 0);  // tcpx's own shift: its buffers exceed 64 KiB
+}
+
+TEST_CASE("impaired_tcpx_sends_into_loss_kernel_takes_every_segment_recovery_by_sack")
+{
+    // tcpx sends 4 MiB through 2 % loss and 2 % reordering each way: the kernel drops
+    // none of tcpx's segments as old (PAWS, RFC 7323 §5), tcpx recovers from the kernel's
+    // SACK blocks and RACK's timing (RFC 6675, RFC 8985) with RTT samples from the
+    // kernel's timestamp echoes (RFC 7323 §4), and every byte arrives.
+    const std::uint64_t seed = 23;
+    tcpx_on_tun t{lossy_both_ways(seed)};
+    const kernel_socket l = kernel_socket::listen_on(t.addr.kernel_side, 7023);
+    const long long paws_before = tcp_ext_counter("PAWSEstab");
+    std::error_code ec;
+    auto s = t.rt.connect(t.addr.kernel_side, 7023, ec);
+    REQUIRE_MESSAGE(!ec, ec.message());
+    const kernel_socket k = l.accept();
+    const auto data = interop::random_bytes(std::size_t{4} << 20, seed);
+    std::vector<std::uint8_t> got;
+    std::thread reader{[&] { got = k.read_to_end(); }};
+    CHECK(s.write(data, ec) == data.size());
+    CHECK(!s.shutdown());
+    reader.join();
+    CHECK_MESSAGE(got == data, "seed " << seed << ": first difference at " << interop::first_difference(got, data));
+    CHECK(tcp_ext_counter("PAWSEstab") == paws_before);
+    const auto i = s.info();
+    CHECK(t.dev.transmit_counters().lost > 0);
+    CHECK(i.sack_recoveries > 0);
+    CHECK(i.rack_marked_lost > 0);
+    // RFC 7323 §4: the ACKs of new data give RTT samples by their echoes (the one timed
+    // segment per round trip counts apart, duplicates give none).
+    CHECK(i.timestamp_rtt_samples * 4 > i.segments_received);
+    CHECK(i.timestamp_missing == 0);  // every kernel segment carried TSopt
+    // (Kernel ACKs that the reordering put behind newer ones carry an older TSval and
+    // are dropped by PAWS, §5.3 R1, as the RFC says: i.paws_rejected is not 0 here.)
 }
 
 TEST_CASE("large_mtu_65000_transfers_byte_exact_both_ways")

@@ -15,9 +15,10 @@ using tcpx::tcp::chunk_pool;
 using tcpx::tcp::recv_buffer;
 using range = recv_buffer::range;
 
-// A control block holds one of these per connection: the chunk chain's cursors and
-// max_ranges out-of-order ranges of 8 bytes.
-static_assert(sizeof(recv_buffer) <= 40 + 8 * recv_buffer::max_ranges);
+// A control block holds one of these per connection: the chunk chain's cursors, the
+// inline out-of-order ranges of 8 bytes, and the handles of the chunks more spill into.
+static_assert(sizeof(recv_buffer) <= 40 + 8 * tcpx::tcp::detail::range_table::inline_slots +
+                                         16 + 12 * tcpx::tcp::detail::range_table::spill_chunks);
 
 namespace {
 
@@ -172,7 +173,7 @@ TEST_CASE("recv_buffer_overlap_and_duplicates_keep_first_copy_and_deliver_once")
 // segment that touches a held range needs no new range and is still taken.
 TEST_CASE("recv_buffer_extra_range_beyond_max_ranges_is_refused_and_nothing_changes")
 {
-    constexpr std::size_t n = recv_buffer::max_ranges;
+    constexpr std::size_t n = recv_buffer::max_ranges<small_pool::chunk_size>;
     static_assert(n > 4, "more islands than one SACK option reports");
     small_pool pool{64 * 64 * 4};
     recv_buffer buf;
@@ -334,6 +335,49 @@ TEST_CASE("recv_buffer_peek_runs_then_consume")
     CHECK(pool.bytes_in_use() == 0);
 }
 
+// Ranges beyond the inline few take chunks of the pool, as the bytes do: a segment
+// whose island finds no chunk for its range is refused with nothing changed, and
+// every chunk comes back once the holes are filled.
+TEST_CASE("recv_buffer_many_islands_spill_ranges_into_pool_chunks_and_give_them_back")
+{
+    constexpr std::size_t C = small_pool::chunk_size;
+    constexpr std::size_t islands = tcpx::tcp::detail::range_table::inline_slots + 3 * (C / sizeof(range));
+    // The pool holds the data of `held` islands and two chunks of ranges: the inline
+    // slots and two chunks' worth of ranges are held, and the next island, which needs a
+    // third chunk for its range, is refused whole.
+    const std::size_t held = tcpx::tcp::detail::range_table::inline_slots + 2 * (C / sizeof(range));
+    const auto data = pattern(64 * (islands + 1));
+    const std::size_t data_chunks = (64 * held + 32 + C - 1) / C;  // [0, 64 * held + 32)
+    small_pool pool{(data_chunks + 2) * C};
+    recv_buffer buf;
+    std::size_t k = 1;
+    for (; k <= islands; ++k) {  // [64k, 64k + 32): one island each
+        const auto r = buf.write(pool, 64 * k, part(data, 64 * k, 32), big);
+        if (!r.stored) break;
+    }
+    CHECK(k == held + 1);
+    CHECK(ranges(buf).size() == held);
+    CHECK(pool.bytes_in_use() == pool.max_bytes());
+    const auto before = ranges(buf);
+    CHECK_FALSE(buf.write(pool, 64 * k, part(data, 64 * k, 32), big).stored);
+    CHECK(ranges(buf) == before);
+    // Text touching a held island needs no new range: taken even with the pool dry.
+    CHECK(buf.write(pool, 64 * held + 32, part(data, 64 * held + 32, 8), big).stored);
+    CHECK(ranges(buf).back() == range{static_cast<std::uint32_t>(64 * held), static_cast<std::uint32_t>(64 * held + 40)});
+    // Fill every hole from the front, reading as we go: everything comes out exact.
+    std::vector<std::uint8_t> got;
+    for (std::size_t j = 0; j < held; ++j) {
+        const std::size_t at = j == 0 ? 0 : 64 * j + 32;
+        const std::size_t len = j == 0 ? 64 : 32;
+        CHECK(buf.write(pool, at - got.size(), part(data, at, len), big).stored);
+        const auto out = read_all(buf, pool);
+        got.insert(got.end(), out.begin(), out.end());
+    }
+    CHECK(got == slice(data, 0, 64 * held + 40));
+    CHECK(buf.empty());
+    CHECK(pool.bytes_in_use() == 0);
+}
+
 // RFC 9293 §3.10.7.4 (SHLD-31) and seventh step together, under reordering,
 // duplication and overlap: a stream cut into segments and delivered in random order,
 // with reads of random sizes in between, comes out exactly; a bitmap model predicts
@@ -342,6 +386,7 @@ TEST_CASE_TEMPLATE("recv_buffer_random_reordered_segments_reproduce_stream", Poo
                    chunk_pool)
 {
     constexpr std::size_t C = Pool::chunk_size;
+    constexpr std::size_t spill = tcpx::tcp::detail::range_table::spill_chunks;  // chunks ranges may take
     const bool small = C < 1024;
     const std::uint64_t seeds = small ? 300 : 6;
     for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
@@ -351,7 +396,7 @@ TEST_CASE_TEMPLATE("recv_buffer_random_reordered_segments_reproduce_stream", Poo
         const std::size_t capacity = small ? C / 2 + rnd(12 * C) : 8192 + rnd(6 * C);
         const std::size_t mss = small ? 1 + rnd(2 * C) : 536 + rnd(8000);
         const auto stream = pattern(total, seed);
-        Pool pool{capacity + 2 * C};  // enough: the bound is tested elsewhere
+        Pool pool{capacity + (2 + spill) * C};  // enough: the bound is tested elsewhere
         recv_buffer buf;
 
         std::vector<bool> held(total, false);  // the model, absolute positions
@@ -379,7 +424,7 @@ TEST_CASE_TEMPLATE("recv_buffer_random_reordered_segments_reproduce_stream", Poo
                     buf.consume(pool, n);
                 }
                 read_at += n;
-                REQUIRE(pool.bytes_in_use() <= ((buf.extent() + C - 1) / C + 1) * C);
+                REQUIRE(pool.bytes_in_use() <= ((buf.extent() + C - 1) / C + 1 + spill) * C);
             }
             if (rcv_nxt == total)
                 continue;
@@ -430,7 +475,7 @@ TEST_CASE_TEMPLATE("recv_buffer_random_reordered_segments_reproduce_stream", Poo
                     ++runs;
                 previous = h;
             }
-            const bool expect_stored = begin >= kept_end || runs <= recv_buffer::max_ranges;
+            const bool expect_stored = begin >= kept_end || runs <= recv_buffer::max_ranges<C>;
 
             const auto r = buf.write(pool, begin - rcv_nxt, part(stream, begin, end - begin),
                                      capacity);
@@ -460,7 +505,7 @@ TEST_CASE_TEMPLATE("recv_buffer_random_reordered_segments_reproduce_stream", Poo
             REQUIRE(buf.held_out_of_order() == static_cast<std::size_t>(std::count(
                         held.begin() + static_cast<std::ptrdiff_t>(rcv_nxt),
                         held.begin() + static_cast<std::ptrdiff_t>(held_end), true)));
-            REQUIRE(pool.bytes_in_use() <= ((buf.extent() + C - 1) / C + 1) * C);
+            REQUIRE(pool.bytes_in_use() <= ((buf.extent() + C - 1) / C + 1 + spill) * C);
         }
         CHECK(buf.empty());
         CHECK(pool.bytes_in_use() == 0);

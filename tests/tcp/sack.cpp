@@ -143,6 +143,35 @@ TEST_CASE("established_sack_reports_at_most_four_blocks_and_data_segments_carry_
     CHECK(sack_of(data) == b);
 }
 
+TEST_CASE("established_out_of_order_islands_many_more_than_a_sack_option_are_all_held")
+{
+    // RFC 9293 §3.10.7.4 first (SHLD-31) and RFC 2018 §4: out-of-order text is held up to
+    // the window however many islands it makes (past a few, their ranges live in chunks
+    // of the data pool); each arrival's block leads its ACK, and the next blocks are the
+    // arrivals before it; filling the holes delivers everything.
+    constexpr std::uint32_t n = 100;
+    scenario t;
+    const socket s = establish_passive_with_sack(t, true);
+    for (std::uint32_t k = 1; k <= n; ++k) {
+        const captured ack = out_of_order(t, 10 * k, 5);
+        CHECK(ack.ack() == t.peer_nxt);
+        const blocks b = sack_of(ack);
+        REQUIRE(b.size() >= std::min<std::size_t>(k, 3));
+        CHECK(b[0] == block(t.peer_nxt, 10 * k, 10 * k + 5));
+        if (k > 1) CHECK(b[1] == block(t.peer_nxt, 10 * (k - 1), 10 * (k - 1) + 5));
+    }
+    CHECK(t.st.connection(s)->stats().out_of_order_dropped == 0);
+    t.inject(t.segment(ACK, t.peer_nxt, t.stack_nxt), std::string(10, 'i'));
+    for (std::uint32_t k = 1; k < n; ++k)
+        t.inject(t.segment(ACK, t.peer_nxt + 10 * k + 5, t.stack_nxt), std::string(5, 'i'));
+    t.advance(t.st.configuration().delayed_ack);
+    const captured last = t.sent().back();
+    CHECK(last.ack() == t.peer_nxt + 10 * n + 5);
+    CHECK(sack_of(last).empty());
+    CHECK(t.receive(s).size() == 10 * n + 5);
+    CHECK(t.st.connection(s)->stats().out_of_order_dropped == 0);
+}
+
 TEST_CASE("established_sack_blocks_follow_arrival_order_not_position")
 {
     // §4: after the first block, the most recently reported ones, newest first.

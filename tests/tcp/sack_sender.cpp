@@ -209,6 +209,38 @@ TEST_CASE("established_sack_recovery_halves_the_flight_without_limited_transmit_
     CHECK(i.ssthresh == 5 * smss);
 }
 
+TEST_CASE("established_sack_loss_found_by_an_ack_that_also_acks_data_reduces_the_full_window")
+{
+    // RFC 6675 §5 (4.2) and RFC 5681 §3.2 step 2: FlightSize when the loss is found. The
+    // ACK that finds it here also acknowledges four segments: what is left in flight
+    // after it (six) is not what the network carried; ten were, the whole window, which
+    // was full (more data waited on cwnd). ssthresh = 10 / 2 — not 6 / 2, and not half
+    // of a window grown by the four segments that ACK acknowledged.
+    sack_sender x;
+    x.queue(30);
+    REQUIRE(x.take().size() == 10);
+    const auto out = x.ack(4, {{5, 8}});  // 4 missing, 5..7 SACKed: IsLost(4)
+    REQUIRE_FALSE(out.empty());
+    CHECK(out.front().seq() == x.seg(4));
+    const tcp::connection_info i = x.info();
+    CHECK(i.sack_recoveries == 1);
+    CHECK(i.ssthresh == 5 * smss);
+}
+
+TEST_CASE("established_sack_application_limited_loss_reduces_the_measured_flight")
+{
+    // The same ACK when the application gave only six segments: cwnd (10) was never full,
+    // so the reduction starts from the flight, as RFC 5681 eq. 4 says (RFC 9438 §4.6: a
+    // cwnd that outgrew the flight is no measure of it).
+    sack_sender x;
+    x.queue(6);
+    REQUIRE(x.take().size() == 6);
+    const auto out = x.ack(1, {{2, 5}});  // 1 missing, 2..4 SACKed; 5 segments in flight
+    REQUIRE_FALSE(out.empty());
+    CHECK(out.front().seq() == x.seg(1));
+    CHECK(x.info().ssthresh == 2 * smss + smss / 2);  // FlightSize 5 segments, halved
+}
+
 // ---------------------------------------------------------------------------------
 // 2. Two holes in one window (NextSeg rule 1)
 // ---------------------------------------------------------------------------------

@@ -333,6 +333,7 @@ private:
     /// receive()'s answer when nothing is readable: end of stream, closed, or not yet.
     std::error_code nothing_readable() const noexcept;
     std::uint32_t flight_size() const noexcept { return static_cast<std::uint32_t>(snd_.max - snd_.una); }
+    std::uint32_t reduction_flight() const noexcept;
     std::size_t send_data_offset() const noexcept { return static_cast<std::size_t>(snd_.nxt - data_start()); }
     // The SYN takes ISS; data starts after it. A flag, not `SND.UNA == ISS`: after 2^32
     // bytes SND.UNA meets ISS again (RFC 9293 §3.4 arithmetic is modular).
@@ -423,6 +424,12 @@ private:
     seq32 rto_recovery_point_;    ///< RFC 6675 §5.1: no new recovery until SND.UNA reaches it
     std::uint32_t sndcnt_ = 0;    ///< RFC 6937 sndcnt left from the last ACK
     std::uint32_t flight_before_dupacks_ = 0;  ///< FlightSize at the first DupAck, before limited transmit
+    // Sending held back by cwnd in this round trip, or in the last (Linux's
+    // is_cwnd_limited): then a full window is what the network carried (reduction_flight()).
+    bool cwnd_limited_now_ = false;
+    bool cwnd_limited_before_ = false;
+    seq32 cwnd_round_end_;
+    std::uint32_t cwnd_at_ack_ = 0;  ///< cwnd as the ACK being processed arrived, before it grew
     // RFC 3708 §3: a recovery's retransmissions [undo_marker_, undo_end_) not yet D-SACKed.
     seq32 undo_marker_;
     seq32 undo_end_;

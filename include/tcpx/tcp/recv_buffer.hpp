@@ -11,9 +11,11 @@
 //   RFC 2018 §3-4       SACK reports the held ranges (out_of_order_ranges())
 //
 // Positions are byte offsets from the first unread byte. [0, readable()) is in
-// order; beyond it lie at most max_ranges disjoint, non-adjacent out-of-order
-// ranges, sorted by begin, each starting after readable() (a range that touches
-// readable() has been delivered). RCV.NXT is at position readable().
+// order; beyond it lie disjoint, non-adjacent out-of-order ranges, sorted by begin,
+// each starting after readable() (a range that touches readable() has been
+// delivered). RCV.NXT is at position readable(). The ranges are as many as the data
+// makes: a few inline, the rest in chunks of the same pool (detail/range_table.hpp),
+// up to max_ranges<C>.
 //
 // Memory: a chain of chunks covering every position from the first unread byte up
 // to the furthest byte held (extent()) — holes inside that span have chunks too.
@@ -30,8 +32,10 @@
 // the copy into this buffer, not in a pass of its own (RFC 1071 §2).
 //
 // Cost: write at increasing offsets, read, peek_runs and consume from the head are
-// O(1) amortised per chunk crossed (chain cursors, see detail::chunk_chain); merging
-// ranges is O(max_ranges), and only when something is held out of order.
+// O(1) amortised per chunk crossed (chain cursors, see detail::chunk_chain); finding
+// a segment's place among the held ranges is a binary search, and extending the
+// highest range (the usual out-of-order arrival) or filling the lowest hole is O(1);
+// a segment landing between two islands moves the ranges above it.
 #pragma once
 
 #include <algorithm>
@@ -40,6 +44,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <span>
 #include <type_traits>
@@ -47,6 +52,7 @@
 
 #include <tcpx/tcp/chunk_pool.hpp>
 #include <tcpx/tcp/detail/chunk_chain.hpp>
+#include <tcpx/tcp/detail/range_table.hpp>
 #include <tcpx/wire/checksum.hpp>
 
 namespace tcpx::tcp {
@@ -54,22 +60,61 @@ namespace tcpx::tcp {
 class recv_buffer {
 public:
     /// Out-of-order bytes [begin, end), as positions from the first unread byte.
-    /// Trivial, so a plan of ranges costs nothing until it is written.
-    struct range {
-        std::uint32_t begin;
-        std::uint32_t end;
-        friend constexpr bool operator==(range, range) noexcept = default;
-    };
+    using range = detail::byte_range;
 
-    /// Out-of-order ranges held at once. One SACK option reports at most four (RFC 2018
-    /// §3; three beside timestamps), but the receiver must hold more: on a lossy path
-    /// with a large window, new holes open while earlier ones wait a round trip for
-    /// their retransmission, and a segment refused for want of a range is one the
-    /// sender hears nothing of and sends again (as Linux does, which keeps every
-    /// out-of-order segment its buffer allows). Thirty-two islands is some 1 % loss
-    /// over a few thousand segments in flight; the bytes themselves are bounded by
-    /// the receive buffer, as ever. 256 bytes of state.
-    static constexpr std::size_t max_ranges = 32;
+    /// Out-of-order ranges held at once with chunks of C bytes. One SACK option reports
+    /// at most four (RFC 2018 §3; three beside timestamps), but the receiver must hold
+    /// more: on a lossy path with a large window, new holes open while earlier ones
+    /// wait a round trip for their retransmission, and a segment refused for want of a
+    /// range is one the sender hears nothing of and sends again. So the count is not
+    /// the bound; the pool is (detail/range_table.hpp): 8,200 with the stack's chunks.
+    template <std::size_t C>
+    static constexpr std::size_t max_ranges = detail::range_table::max_size<C>;
+
+    /// The held ranges, lowest first: a view (indexable, iterable by value) valid until
+    /// the buffer next changes.
+    class range_view {
+    public:
+        explicit range_view(const detail::range_table& t) noexcept : t_{&t} {}
+        std::size_t size() const noexcept { return t_->size(); }
+        bool empty() const noexcept { return t_->empty(); }
+        range operator[](std::size_t i) const noexcept { return (*t_)[i]; }
+        range back() const noexcept { return t_->back(); }
+        /// The range holding `position`, or size() if none does.
+        std::size_t find(std::size_t position) const noexcept
+        {
+            const std::size_t i = t_->first_beginning_after(position);
+            return i > 0 && (*t_)[i - 1].end > position ? i - 1 : size();
+        }
+        /// The first range that ends after `position` (size() if none).
+        std::size_t first_ending_after(std::size_t position) const noexcept
+        {
+            return t_->first_ending_at_or_after(position + 1);
+        }
+
+        class iterator {
+        public:
+            using iterator_category = std::input_iterator_tag;
+            using value_type = range;
+            using difference_type = std::ptrdiff_t;
+            using reference = range;
+            using pointer = void;
+            iterator() noexcept = default;
+            iterator(const detail::range_table* t, std::size_t i) noexcept : t_{t}, i_{i} {}
+            range operator*() const noexcept { return (*t_)[i_]; }
+            iterator& operator++() noexcept { ++i_; return *this; }
+            iterator operator++(int) noexcept { iterator was = *this; ++i_; return was; }
+            friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.i_ == b.i_; }
+        private:
+            const detail::range_table* t_ = nullptr;
+            std::size_t i_ = 0;
+        };
+        iterator begin() const noexcept { return {t_, 0}; }
+        iterator end() const noexcept { return {t_, size()}; }
+
+    private:
+        const detail::range_table* t_;
+    };
 
     /// Positions are 32-bit: a window is at most 2^30 bytes (RFC 7323 §2.3).
     static constexpr std::size_t max_capacity = std::numeric_limits<std::uint32_t>::max();
@@ -77,7 +122,7 @@ public:
     struct write_result {
         std::size_t delivered;  ///< bytes newly in order: RCV.NXT advances by this much
         bool stored;            ///< false: dropped whole, because it would need a
-                                ///< (max_ranges+1)-th range or the pool refused a
+                                ///< range beyond max_ranges or the pool refused a
                                 ///< chunk; nothing changed. true also when the cut at
                                 ///< `capacity` left nothing to keep.
     };
@@ -87,8 +132,7 @@ public:
         : chain_{std::move(other.chain_)},
           head_offset_{std::exchange(other.head_offset_, 0)},
           readable_{std::exchange(other.readable_, 0)},
-          range_count_{std::exchange(other.range_count_, 0)},
-          ranges_{other.ranges_}
+          ranges_{std::move(other.ranges_)}
     {
     }
     /// Precondition: *this is empty.
@@ -97,33 +141,31 @@ public:
         chain_ = std::move(other.chain_);
         head_offset_ = std::exchange(other.head_offset_, 0);
         readable_ = std::exchange(other.readable_, 0);
-        range_count_ = std::exchange(other.range_count_, 0);
-        ranges_ = other.ranges_;
+        ranges_ = std::move(other.ranges_);
         return *this;
     }
 
     /// In-order bytes waiting for the application.
     std::size_t readable() const noexcept { return readable_; }
 
-    /// Out-of-order bytes held beyond the hole at readable().
+    /// Out-of-order bytes held beyond the hole at readable() (a walk over the ranges).
     std::size_t held_out_of_order() const noexcept
     {
         std::size_t n = 0;
-        for (const range& r : out_of_order_ranges())
+        for (const range r : out_of_order_ranges())
             n += r.end - r.begin;
         return n;
     }
+    /// Anything held beyond the hole at readable().
+    bool has_out_of_order() const noexcept { return !ranges_.empty(); }
 
     /// The held out-of-order ranges, sorted by begin.
-    std::span<const range> out_of_order_ranges() const noexcept
-    {
-        return {ranges_.data(), range_count_};
-    }
+    range_view out_of_order_ranges() const noexcept { return range_view{ranges_}; }
 
     /// One past the furthest byte held (readable() when nothing is out of order).
     std::size_t extent() const noexcept
     {
-        return range_count_ == 0 ? readable_ : ranges_[range_count_ - 1].end;
+        return ranges_.empty() ? readable_ : ranges_.back().end;
     }
 
     /// Nothing held at all (and so no chunk).
@@ -152,58 +194,39 @@ public:
 
         // Plan the ranges after this write; nothing changes until it is known to fit.
         // In order with nothing held (the common case) there is nothing to plan.
-        std::array<range, max_ranges + 1> after;
-        std::size_t count = 0;
-        std::size_t new_readable = rcv_nxt;
-        std::size_t i = 0;
-        if (begin == rcv_nxt && range_count_ == 0) {
-            new_readable = end;
-        } else if (begin == rcv_nxt) {
+        std::size_t new_readable = end;
+        std::size_t lo = 0, hi = 0;  // held ranges [lo, hi) merge with the new text
+        bool drew = false;
+        if (begin == rcv_nxt) {
             // RFC 9293 §3.10.7.4, seventh: text at RCV.NXT is delivered, and with it
             // every held range it now reaches (SHLD-31: they were held for this).
-            new_readable = end;
-            for (; i < range_count_ && ranges_[i].begin <= new_readable; ++i)
-                new_readable = std::max<std::size_t>(new_readable, ranges_[i].end);
-            for (; i < range_count_; ++i)
-                after[count++] = ranges_[i];
+            for (; hi < ranges_.size() && ranges_[hi].begin <= new_readable; ++hi)
+                new_readable = std::max<std::size_t>(new_readable, ranges_[hi].end);
         } else {
             // RFC 9293 §3.10.7.4, first (SHLD-31): beyond RCV.NXT, held for later.
-            range merged{static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end)};
-            bool placed = false;
-            for (; i < range_count_; ++i) {
-                const range& held = ranges_[i];
-                if (held.end < merged.begin) {
-                    after[count++] = held;
-                } else if (held.begin > merged.end) {
-                    if (!placed)
-                        after[count++] = merged;
-                    placed = true;
-                    after[count++] = held;
-                } else {  // overlapping or touching: one range
-                    merged.begin = std::min(merged.begin, held.begin);
-                    merged.end = std::max(merged.end, held.end);
-                }
-            }
-            if (!placed)
-                after[count++] = merged;
-            // RFC 1122 §4.2.2.20: queueing is a SHOULD; at the bound we drop and
-            // the peer retransmits. The new text touched no held range, so nothing
-            // else is lost.
-            if (count > max_ranges)
+            new_readable = rcv_nxt;
+            lo = ranges_.first_ending_at_or_after(begin);
+            hi = ranges_.first_beginning_after(end);
+            // RFC 1122 §4.2.2.20: queueing is a SHOULD; past the bound (or with the
+            // pool dry) we drop and the peer retransmits. Text that touches a held
+            // range needs no new one, so only an island of its own can be refused.
+            if (lo == hi && !ranges_.reserve_one(pool, drew))
                 return {0, false};
         }
 
         // Chunks up to the furthest byte held afterwards.
-        if (!cover(pool, std::max(extent(), end)))
+        if (!cover(pool, std::max(extent(), end))) {
+            if (drew) ranges_.return_spare(pool);
             return {0, false};
+        }
 
         // Copy the parts of [begin, end) not already held (first copy wins), after the
         // ones stage() placed (which it did only with nothing held: no range to skip).
         std::size_t at = begin;
-        if (offset == 0 && placed != 0 && range_count_ == 0)
+        if (offset == 0 && placed != 0 && ranges_.empty())
             at += std::min(placed, end - begin);
-        for (std::size_t j = 0; j < range_count_ && at < end; ++j) {
-            const range& held = ranges_[j];
+        for (std::size_t j = lo; j < hi && at < end; ++j) {
+            const range held = ranges_[j];
             if (held.end <= at)
                 continue;
             if (held.begin >= end)
@@ -216,8 +239,16 @@ public:
             copy_in(pool, at, data.subspan(at - begin, end - at));
 
         readable_ = static_cast<std::uint32_t>(new_readable);
-        range_count_ = static_cast<std::uint32_t>(count);
-        std::copy_n(after.begin(), count, ranges_.begin());
+        if (begin == rcv_nxt) {
+            if (hi != 0) ranges_.erase_front(pool, hi);
+        } else {
+            range merged{static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end)};
+            if (lo != hi) {
+                merged.begin = std::min(merged.begin, ranges_[lo].begin);
+                merged.end = std::max(merged.end, ranges_[hi - 1].end);
+            }
+            ranges_.replace(lo, hi, merged);
+        }
         return {new_readable - rcv_nxt, true};
     }
 
@@ -235,7 +266,7 @@ public:
                wire::checksum_accumulator& sum) noexcept
     {
         capacity = std::min(capacity, max_capacity);
-        if (range_count_ != 0 || data.empty() || capacity <= readable_ || data.size() > capacity - readable_)
+        if (!ranges_.empty() || data.empty() || capacity <= readable_ || data.size() > capacity - readable_)
             return false;
         // At the pool's limit, decline without asking it: the segment may yet fail its
         // checksum, and a damaged one must not show up in the pool's refusal count.
@@ -313,10 +344,7 @@ public:
         chain_.pop_front(pool, static_cast<std::uint32_t>(at / C));
         head_offset_ = static_cast<std::uint32_t>(at % C);
         readable_ -= static_cast<std::uint32_t>(n);
-        for (range& r : std::span{ranges_.data(), range_count_}) {
-            r.begin -= static_cast<std::uint32_t>(n);
-            r.end -= static_cast<std::uint32_t>(n);
-        }
+        ranges_.consume(n);
     }
 
     /// Releases everything, in order and out of order (abort, reset).
@@ -326,7 +354,7 @@ public:
         chain_.clear(pool);
         head_offset_ = 0;
         readable_ = 0;
-        range_count_ = 0;
+        ranges_.clear(pool);
     }
 
 private:
@@ -395,8 +423,7 @@ private:
     detail::chunk_chain chain_;
     std::uint32_t head_offset_ = 0;  // bytes of the head chunk already read
     std::uint32_t readable_ = 0;
-    std::uint32_t range_count_ = 0;
-    std::array<range, max_ranges> ranges_{};
+    detail::range_table ranges_;
 };
 
 }  // namespace tcpx::tcp

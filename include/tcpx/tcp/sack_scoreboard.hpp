@@ -134,6 +134,13 @@ public:
     void forget_retransmits() noexcept { rxt_count_ = 0; }
     /// Some retransmission of this recovery is neither delivered nor shown lost.
     bool retransmissions_outstanding() const noexcept { return rxt_count_ != 0; }
+    /// Octet s is in a retransmission still outstanding (sent, not delivered, not shown lost).
+    bool retransmitting(seq32 s) const noexcept
+    {
+        for (const retransmit& t : retransmits())
+            if (seq_ge(s, t.span.begin) && seq_lt(s, t.span.end)) return true;
+        return false;
+    }
 
     /// Every unSACKed octet below `upto` counts as lost: after a retransmission timeout
     /// below SND.MAX then (RFC 6675 §5.1, as Linux's tcp_enter_loss), or what RACK found

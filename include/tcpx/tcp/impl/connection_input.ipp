@@ -343,6 +343,7 @@ input_result connection<CC>::check_ack(const segment& seg, context& ctx) noexcep
     const bool acks_new_data = seq_gt(seg.ack(), snd_.una);
     const bool sack_recovery = sack_recovery_on(ctx.cfg);
     const seq32 una_before = snd_.una;
+    cwnd_at_ack_ = cc_.cwnd();
     sack_arrival sacks;
     if (sack_recovery) sacks = take_sack_blocks(seg, ctx);
     if (acks_new_data) {
@@ -560,7 +561,7 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
         return;
     }
     const bool in_order = offset == 0;
-    const bool had_gap = rcvbuf_.held_out_of_order() != 0;
+    const bool had_gap = rcvbuf_.has_out_of_order();
     if (had_gap) note_held_duplicate(offset, data.size());
     // Text stage_text() placed is committed, not copied again: unless trimmed at the
     // front (it was staged at RCV.NXT, so it is not), it starts at data.data().

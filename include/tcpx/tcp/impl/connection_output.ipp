@@ -151,36 +151,40 @@ bool connection<CC>::fin_adjoins_held_range() const noexcept
 template <congestion_control CC>
 void connection<CC>::fill_sack_blocks(wire::tcp_options& options, std::size_t count) const noexcept
 {
-    // Candidates: the held ranges in order, then a FIN alone beyond them.
-    std::array<wire::sack_block, recv_buffer::max_ranges + 1> candidates{};
-    std::size_t candidate_count = 0;
-    for (const recv_buffer::range& r : rcvbuf_.out_of_order_ranges())
-        candidates[candidate_count++] = {held_seq(r.begin), held_seq(r.end)};
-    if (fin_adjoins_held_range()) {
-        candidates[candidate_count - 1].right = candidates[candidate_count - 1].right + 1;
-    } else if (remote_fin_pending_) {
-        candidates[candidate_count++] = {remote_fin_seq_, remote_fin_seq_ + 1};
-    }
-    std::array<bool, recv_buffer::max_ranges + 1> used{};
+    // Candidates: the held ranges in order, then a FIN alone beyond them; the last
+    // range reaches one further when the FIN adjoins it.
+    const auto ranges = rcvbuf_.out_of_order_ranges();
+    const bool fin_adjoins = fin_adjoins_held_range();
+    const std::size_t candidate_count = ranges.size() + (remote_fin_pending_ && !fin_adjoins ? 1 : 0);
+    const auto candidate = [&](std::size_t i) -> wire::sack_block {
+        if (i == ranges.size()) return {remote_fin_seq_, remote_fin_seq_ + 1};
+        const recv_buffer::range r = ranges[i];
+        const seq32 right = held_seq(r.end);
+        return {held_seq(r.begin), fin_adjoins && i + 1 == ranges.size() ? right + 1 : right};
+    };
+    std::array<std::size_t, wire::tcp_options::max_sack_blocks> used{};
+    std::size_t used_count = 0;
     std::size_t n = 0;
     // RFC 2883 §4: "the first block ... MUST specify the contiguous sequence space that
     // triggered this ACK" when it was a duplicate; the held blocks follow as ever, so a
     // duplicate inside one is followed by that block (§4 (2)), as the arrival leads them.
     if (dsack_pending_) options.sack[n++] = dsack_;
     const auto add = [&](std::size_t i) {
-        if (used[i] || n == count) return;
-        used[i] = true;
-        options.sack[n++] = candidates[i];
+        if (n == count || std::find(used.begin(), used.begin() + used_count, i) != used.begin() + used_count) return;
+        used[used_count++] = i;
+        options.sack[n++] = candidate(i);
     };
     for (std::size_t k = 0; k < sack_recent_count_; ++k) {
-        for (std::size_t i = 0; i < candidate_count; ++i) {
-            const wire::sack_block& b = candidates[i];
-            if (!seq_lt(sack_recent_[k], b.left) && seq_lt(sack_recent_[k], b.right)) add(i);
-        }
+        // The range holding that arrival; a FIN alone is its own candidate.
+        const seq32 s = sack_recent_[k];
+        if (seq_lt(s, rcv_.nxt)) continue;
+        const std::size_t i = ranges.find(rcvbuf_.readable() + static_cast<std::size_t>(s - rcv_.nxt));
+        if (i != ranges.size()) add(i);
+        else if (remote_fin_pending_ && s == remote_fin_seq_) add(fin_adjoins ? ranges.size() - 1 : ranges.size());
     }
     // The rest, highest first: the newest data is likeliest to be what the sender
     // has not heard about.
-    for (std::size_t i = candidate_count; i-- > 0;) add(i);
+    for (std::size_t i = candidate_count; i-- > 0 && n < count;) add(i);
     options.sack_count = static_cast<std::uint8_t>(n);
 }
 
@@ -218,12 +222,12 @@ void connection<CC>::note_held_duplicate(std::size_t offset, std::size_t length)
 {
     const std::size_t begin = rcvbuf_.readable() + offset;
     const std::size_t end = begin + length;
-    for (const recv_buffer::range& r : rcvbuf_.out_of_order_ranges()) {
-        if (r.end <= begin) continue;
-        if (r.begin >= end) return;
-        note_duplicate(held_seq(std::max<std::size_t>(begin, r.begin)), held_seq(std::min<std::size_t>(end, r.end)));
-        return;
-    }
+    const auto ranges = rcvbuf_.out_of_order_ranges();
+    const std::size_t i = ranges.first_ending_after(begin);
+    if (i == ranges.size()) return;
+    const recv_buffer::range r = ranges[i];
+    if (r.begin >= end) return;
+    note_duplicate(held_seq(std::max<std::size_t>(begin, r.begin)), held_seq(std::min<std::size_t>(end, r.end)));
 }
 
 // RFC 9293 §3.8.6.2.2 receiver-side SWS avoidance: the right edge moves only by at least
@@ -353,6 +357,8 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
             std::uint32_t budget = sack_send_budget(ctx.cfg);
             if (sack_recovering_ && budget != 0) budget = (budget + mss - 1) / mss * mss;
             usable = std::min(room, budget);
+            // A segment ready, the peer's window open, and cwnd says no: the window is full.
+            if (!sack_recovering_ && budget < mss && room >= mss && avail >= mss) cwnd_limited_now_ = true;
         }
         const std::uint32_t segment_limit = ctx.burst > mss ? ctx.burst / mss * mss : mss;
         std::size_t len = std::min<std::size_t>({avail, usable, segment_limit});

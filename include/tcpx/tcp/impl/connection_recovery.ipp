@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 namespace tcpx::tcp {
 
@@ -85,6 +86,11 @@ void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, 
             tlp_outstanding_ = false;  // a pure duplicate: the probe arrived as a duplicate
         }
     }
+    // A new round trip for reduction_flight()'s question: was the window full?
+    if (seq_ge(snd_.una, cwnd_round_end_)) {
+        cwnd_limited_before_ = std::exchange(cwnd_limited_now_, false);
+        cwnd_round_end_ = snd_.max;
+    }
     // RFC 8985 §6.2 step 4: D-SACK steps of the reordering window, once per round trip.
     if (seq_ge(snd_.una, rack_round_end_)) {
         rack_.on_round();
@@ -131,9 +137,7 @@ void connection<CC>::enter_sack_recovery(context& ctx) noexcept
     undo_marker_ = snd_.una;
     undo_end_ = snd_.max;
     undo_retransmits_ = 0;
-    // "any segments sent as part of the Limited Transmit mechanism [are] not counted in
-    // FlightSize for the purpose of the above equation" (RFC 5681 §3.2 step 2 too).
-    const std::uint32_t flight = sack_dupacks_ != 0 ? std::min(flight_before_dupacks_, flight_size()) : flight_size();
+    const std::uint32_t flight = reduction_flight();
     const cc_values before = cc_now();
     if constexpr (detail::handles_loss_event<CC>) {
         cc_.on_loss(cc::loss_event{snd_.una, flight, snd_.max, ctx.now});
@@ -150,6 +154,28 @@ void connection<CC>::enter_sack_recovery(context& ctx) noexcept
     retransmit_head_ = true;
     ++stats_.sack_recoveries;
     ++stats_.fast_retransmits;
+}
+
+// RFC 5681 §3.2 step 2 (eq. 4), RFC 6675 §5 (4.2), RFC 9438 §4.6: the FlightSize a
+// reduction starts from. "any segments sent as part of the Limited Transmit mechanism
+// [are] not counted". Measured at the ACK that reveals the loss, FlightSize falls short
+// of what the network carried whenever a window's ACKs arrive together — a receiver
+// that acknowledges a burst in two or three ACKs (Linux's does), taken by the stack in
+// one batch from the device before it sends again: the earlier ACKs have taken their
+// data off and nothing refilled the window in between. Halving that flight cut windows
+// to a third of Linux's on a lossy path. So when sending was held back by cwnd in this
+// round trip or the last, the window was full and cwnd is what the network carried —
+// what Linux reduces from; RFC 9438 §4.6 allows cwnd where it cannot outgrow the
+// flight, which is what the condition checks. cwnd as the ACK arrived: the policy has
+// just grown it by what that ACK acknowledged, which no flight ever carried (Linux, too,
+// grows no window on the ACK that starts a recovery). An application-limited flow keeps
+// its measured flight.
+template <congestion_control CC>
+std::uint32_t connection<CC>::reduction_flight() const noexcept
+{
+    const std::uint32_t measured =
+        sack_dupacks_ != 0 ? std::min(flight_before_dupacks_, flight_size()) : flight_size();
+    return cwnd_limited_now_ || cwnd_limited_before_ ? std::max(measured, cwnd_at_ack_) : measured;
 }
 
 // RFC 6675 §5.1 for a retransmission timeout on a SACK connection; the policy has
@@ -200,6 +226,9 @@ template <congestion_control CC>
 bool connection<CC>::next_sack_retransmission(context& ctx, outgoing& out, std::size_t avail) noexcept
 {
     const std::uint32_t smss = payload_mss();
+    // Not when it is already on its way again: RACK's timer may have found it lost, and
+    // NextSeg (1) sent it, before the ACK or the timer that began this recovery.
+    if (retransmit_head_ && board_.retransmitting(snd_.una)) retransmit_head_ = false;
     if (retransmit_head_) {
         // (4.3), or after a timeout RFC 6298 §5.4: the segment at SND.UNA, whatever the window.
         // Cut at the first SACKed range; without any (a peer that negotiated SACK but
@@ -301,12 +330,17 @@ void connection<CC>::on_loss_probe_timeout(context& ctx) noexcept
     if (!sack_recovery_on(ctx.cfg) || snd_.una == snd_.max) return;
     if (reorder_timer_) {
         reorder_timer_ = false;
-        if (ctx.cfg.rack && rack_detect(ctx)) return;  // still waiting for some
+        // RFC 8985 §6.2 step 5: what the timer found lost starts a recovery (RFC 6675 §5
+        // (2), IsLost(HighACK + 1)) at once, even while later segments still wait on
+        // the timer; else NextSeg would resend the head outside recovery, and the
+        // recovery's own first retransmission (4.3) send it again.
+        const bool waiting = ctx.cfg.rack && rack_detect(ctx);
+        cwnd_at_ack_ = cc_.cwnd();  // no ACK: the window is as it stands
         if (!sack_recovering_ && !rto_guard_ && board_.is_lost(snd_.una, payload_mss())) {
             enter_sack_recovery(ctx);
             return;
         }
-        arm_loss_probe(ctx);
+        if (!waiting) arm_loss_probe(ctx);
         return;
     }
     // §7.3: "If the PTO timer expires ...", one probe per episode.
