@@ -377,6 +377,24 @@ TEST_CASE("established_sack_tail_loss_gets_one_rescue_retransmission_of_the_high
 // 5. A lost retransmission, found without a timeout
 // ---------------------------------------------------------------------------------
 
+TEST_CASE("established_sack_rescue_is_not_sent_for_a_hole_already_retransmitted")
+{
+    // RFC 6675 §4 NextSeg (4): the rescue carries "the highest outstanding unSACKed
+    // sequence number". Here that is the one hole, segment 5, below a SACKed tail, and
+    // (4.3) has just retransmitted it: a rescue would send it a second time at once.
+    sack_sender x;
+    x.queue(10);
+    REQUIRE(x.take().size() == 10);
+    const auto out = x.ack(5, {{6, 10}});  // 5 missing, the tail SACKed: IsLost(5)
+    REQUIRE(out.size() == 1);
+    CHECK(out.front().seq() == x.seg(5));
+    CHECK(x.sends[5] == 2);
+    CHECK(x.info().rescue_retransmits == 0);
+    (void)x.ack(10);
+    CHECK(x.sends[5] == 2);
+    CHECK_FALSE(x.info().in_recovery);
+}
+
 TEST_CASE("established_sack_lost_retransmission_is_sent_again_without_a_timeout")
 {
     // RFC 6675 §4 keeps only HighRxt, so a lost retransmission stays "in pipe" until the
@@ -633,6 +651,26 @@ TEST_CASE("established_rack_before_reordering_is_seen_three_sacked_segments_mark
     REQUIRE_FALSE(out.empty());
     CHECK(out.front().seq() == x.seg(1));
     CHECK(x.info().rack_marked_lost == 1);
+}
+
+TEST_CASE("established_rack_rescue_waits_until_the_tail_could_have_been_acknowledged")
+{
+    // RFC 6675 §4 NextSeg (4) beside RFC 8985 §6.2: the tail segment, sent in the same
+    // burst just after the SACKed ones, is not rescued the moment the recovery begins —
+    // its ACK may still be on its way (at the end of every short transfer it is); once
+    // RACK.rtt has passed since it was sent and it is still unacknowledged, it goes again.
+    sack_sender x{rack_config()};
+    x.queue(10);
+    REQUIRE(x.take().size() == 10);
+    x.t.advance(std::chrono::milliseconds{20});
+    const auto entry = x.ack(5, {{6, 9}});  // 5 missing, 6..8 SACKed; 9, the tail, unheard of
+    CHECK(indices(x, entry) == std::vector<std::uint32_t>{5});
+    CHECK(x.sends[9] == 1);
+    CHECK(x.info().rescue_retransmits == 0);
+    x.t.advance(std::chrono::milliseconds{20});
+    (void)x.ack(9);  // the retransmission of 5 arrived; 9 did not
+    CHECK(x.sends[9] == 2);
+    CHECK(x.info().timeouts == 0);
 }
 
 TEST_CASE("established_rack_after_reordering_is_seen_waits_the_reordering_window")

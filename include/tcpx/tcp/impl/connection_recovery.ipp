@@ -261,9 +261,25 @@ bool connection<CC>::next_sack_retransmission(context& ctx, outgoing& out, std::
         return true;
     }
     // Rule (4), the rescue retransmission, once per recovery ("HighACK > RescueRxt":
-    // RescueRxt = RecoveryPoint, which HighACK passes only when recovery ends).
+    // RescueRxt = RecoveryPoint, which HighACK passes only when recovery ends). It is for
+    // a tail no SACK can show lost; when "the highest outstanding unSACKed sequence
+    // number" is already in a retransmission of this recovery (a hole just below a SACKed
+    // tail), the rescue would send those octets twice in a row — every short flow that
+    // lost one segment near its end did, and the second copy came back D-SACKed.
+    // With RACK on, not before RACK itself could call those octets lost (RFC 8985 §6.2:
+    // RACK.rtt after they were sent): sooner, their ACK may simply still be on its way —
+    // at the end of a transfer the last segment, sent a moment after the ones whose SACK
+    // began the recovery, always is. A later ACK (the one for this recovery's
+    // retransmissions) asks again.
+    const auto too_soon = [&](seq32 last) {
+        if (!ctx.cfg.rack || !rack_.has_delivery()) return false;
+        const instant sent = rack_.sent_at(last);
+        // At RACK.rtt exactly too: sent in the same burst as what set RACK.rtt, and after it.
+        return sent != never && ctx.now - sent <= rack_.rtt();
+    };
     if (!rescue_sent_) {
-        if (const auto n = board_.rescue(snd_.una, snd_.max, smss)) {
+        const auto n = board_.rescue(snd_.una, snd_.max, smss);
+        if (n && !board_.retransmitting(n->seq + (n->length - 1)) && !too_soon(n->seq + (n->length - 1))) {
             rescue_sent_ = true;
             ++stats_.rescue_retransmits;
             send_range(n->seq, n->length, ctx, out);
