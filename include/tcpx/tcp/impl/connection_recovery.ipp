@@ -162,8 +162,8 @@ void connection<CC>::enter_sack_recovery(context& ctx) noexcept
 // of what the network carried whenever a window's ACKs arrive together — a receiver
 // that acknowledges a burst in two or three ACKs (Linux's does), taken by the stack in
 // one batch from the device before it sends again: the earlier ACKs have taken their
-// data off and nothing refilled the window in between. Halving that flight cut windows
-// to a third of Linux's on a lossy path. So when sending was held back by cwnd in this
+// data off and nothing refilled the window in between. Reducing that flight left
+// ssthresh at about 0.6 of Linux's on a lossy path. So when sending was held back by cwnd in this
 // round trip or the last, the window was full and cwnd is what the network carried —
 // what Linux reduces from; RFC 9438 §4.6 allows cwnd where it cannot outgrow the
 // flight, which is what the condition checks. cwnd as the ACK arrived: the policy has
