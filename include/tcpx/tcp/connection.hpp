@@ -318,7 +318,15 @@ private:
     bool next_data_segment(context& ctx, outgoing& out) noexcept;
     void fill_common(outgoing& out, context& ctx) noexcept;
     void fill_sack_blocks(wire::tcp_options& options, std::size_t count) const noexcept;
-    std::size_t sack_blocks_to_send() const noexcept;
+    /// RFC 2018 §3-§4: how many SACK blocks our segments carry now. Asked for every
+    /// segment: the common answer, nothing held out of order, stays here.
+    std::size_t sack_blocks_to_send() const noexcept
+    {
+        if (!sack_ok_ || fin_received_ || (!dsack_pending_ && !remote_fin_pending_ && !rcvbuf_.has_out_of_order()))
+            return 0;
+        return sack_blocks_held();
+    }
+    std::size_t sack_blocks_held() const noexcept;
     bool fin_adjoins_held_range() const noexcept;
     seq32 held_seq(std::size_t position) const noexcept;
     std::uint16_t data_mss() const noexcept;

@@ -73,6 +73,7 @@ public:
     update_result update(seq32 una, seq32 max, std::span<const wire::sack_block> blocks) noexcept
     {
         update_result r;
+        if (blocks.empty() && quiet()) return r;
         drop_below(una);
         for (std::size_t i = 0; i < blocks.size(); ++i) {
             const wire::sack_block& b = blocks[i];
@@ -152,6 +153,10 @@ public:
 
     std::span<const range> sacked() const noexcept { return {sacked_.data(), sacked_count_}; }
     bool empty() const noexcept { return sacked_count_ == 0; }
+    /// Nothing SACKed, nothing declared lost, nothing being retransmitted: the flight is
+    /// simply in flight, and every question below has its trivial answer (pipe is
+    /// FlightSize, NextSeg finds nothing). The common case, checked first on the fast path.
+    bool quiet() const noexcept { return sacked_count_ == 0 && rxt_count_ == 0 && !lost_upto_; }
     std::uint32_t sacked_bytes() const noexcept
     {
         std::uint32_t n = 0;
@@ -204,6 +209,11 @@ public:
     /// ("(a) If IsLost (S1) returns false"), and every unSACKed octet retransmitted and
     /// not shown lost counts once more ("(b) If S1 <= HighRxt").
     std::uint32_t pipe(seq32 una, seq32 max, std::uint32_t smss) const noexcept
+    {
+        return quiet() ? static_cast<std::uint32_t>(max - una) : pipe_walk(una, max, smss);
+    }
+    /// pipe() with something SACKed, lost or retransmitted: the walk over the ranges.
+    std::uint32_t pipe_walk(seq32 una, seq32 max, std::uint32_t smss) const noexcept
     {
         const seq32 lost = seq_max(lost_frontier(una, smss), una);
         const seq32 from = seq_min(lost, max);

@@ -95,15 +95,14 @@ void connection<CC>::fill_common(outgoing& out, context& ctx) noexcept
     }
 }
 
-// RFC 2018 §3-§4: how many SACK blocks our segments carry now. One per held out-of-order
-// range, and one for a FIN held beyond them alone; none once our side has taken the
-// peer's FIN (nothing can follow it, and anything held beyond it is not data). At most
-// four fit beside no other option (§3), and no more than half the MSS goes to them, so a
-// tiny configured MSS still leaves room for data.
+// RFC 2018 §3-§4, sack_blocks_to_send() when something is held or due: one block per
+// held out-of-order range, and one for a FIN held beyond them alone; none once our side
+// has taken the peer's FIN (nothing can follow it, and anything held beyond it is not
+// data). At most four fit beside no other option (§3), and no more than half the MSS
+// goes to them, so a tiny configured MSS still leaves room for data.
 template <congestion_control CC>
-std::size_t connection<CC>::sack_blocks_to_send() const noexcept
+std::size_t connection<CC>::sack_blocks_held() const noexcept
 {
-    if (!sack_ok_ || fin_received_) return 0;
     std::size_t wanted = rcvbuf_.out_of_order_ranges().size() + (dsack_pending_ ? 1 : 0);
     if (remote_fin_pending_ && !fin_adjoins_held_range()) ++wanted;
     // RFC 2018 §3 / RFC 7323: three blocks fit beside timestamps.
@@ -278,6 +277,11 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         record_sent(out, 0, ctx);
         return true;
     }
+    // The common last call of a flush: nothing unsent, nothing owed to the peer, nothing
+    // to retransmit or probe — no segment, and none of the window arithmetic below.
+    if (!ack_now_ && !probe_ && !fast_retransmit_ && !tlp_due_ && !retransmit_head_ && !fin_queued_ &&
+        !sack_recovering_ && board_.quiet() && sndbuf_.size() <= send_data_offset())
+        return false;
     const bool sack_recovery = may_send_data && sack_recovery_on(ctx.cfg);
     if (sack_recovery) {
         // RFC 6675: retransmissions come from the scoreboard, not from SND.UNA.
@@ -288,7 +292,10 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
             tlp_due_ = false;
             if (send_loss_probe(ctx, out, avail)) return true;
         }
-        if (next_sack_retransmission(ctx, out, avail)) return true;
+        // Outside recovery only NextSeg rule (1) applies, and with nothing SACKed or
+        // lost it has nothing: the common case skips the scoreboard.
+        const bool may_retransmit = retransmit_head_ || sack_recovering_ || !board_.quiet();
+        if (may_retransmit && next_sack_retransmission(ctx, out, avail)) return true;
     }
     if (fast_retransmit_ && may_send_data) {
         // RFC 5681 §3.2 step 2 (and RFC 6582 partial ACKs): the segment at SND.UNA, now.

@@ -29,6 +29,11 @@ concept handles_loss_event = requires(K& k, const cc::loss_event& e) {
 template <congestion_control CC>
 typename connection<CC>::sack_arrival connection<CC>::take_sack_blocks(const segment& seg, context& ctx) noexcept
 {
+    // The common ACK: no blocks, and none held from before — only RACK's steps 1-2.
+    if (seg.header.options.sack_count == 0 && board_.quiet()) {
+        if (seq_gt(seg.ack(), snd_.una)) rack_.on_delivered(rack_.sent_at(seg.ack() - 1), seg.ack(), ctx.now, payload_mss());
+        return {};
+    }
     const std::uint32_t before = board_.sacked_bytes();
     const seq32 fack = board_.highest_sacked(snd_.una);  // RACK.fack before this ACK
     const auto r = board_.update(seg.ack(), snd_.max, seg.header.options.sack_blocks());
@@ -96,7 +101,10 @@ void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, 
         rack_.on_round();
         rack_round_end_ = snd_.max;
     }
-    const bool rack_armed = ctx.cfg.rack && rack_detect(ctx);
+    // With nothing SACKed or retransmitted, everything in flight was sent after what was
+    // just delivered (first transmissions go in sequence order): RACK has nothing to
+    // mark and no timer to set, so the walk of the send log is skipped.
+    const bool rack_armed = ctx.cfg.rack && (reorder_timer_ || !board_.quiet()) && rack_detect(ctx);
     // Without RACK, a lost retransmission is still found by what was SACKed after it.
     if (!ctx.cfg.rack && board_.detect_lost_retransmits(snd_.una, payload_mss()) != 0) ++stats_.lost_retransmits;
     rack_.on_cumulative_ack(snd_.una);
