@@ -24,6 +24,7 @@
 #include <tcpx/concepts.hpp>
 #include <tcpx/config.hpp>
 #include <tcpx/counters.hpp>
+#include <tcpx/detail/block_pool.hpp>
 #include <tcpx/detail/deadline_heap.hpp>
 #include <tcpx/detail/flat_table.hpp>
 #include <tcpx/detail/stable_vector.hpp>
@@ -124,11 +125,14 @@ public:
     const config& configuration() const noexcept { return cfg_; }
     const stack_counters& counters() const noexcept { return counters_; }
     const tcp::chunk_pool& pool() const noexcept { return pool_; }
+    /// The blocks SACK connections hold while data is in flight (tcp/recovery_state.hpp):
+    /// in_use() now, made() so far, at most max_blocks() (config::max_recovery_states).
+    const detail::block_pool& recovery_states() const noexcept { return recovery_blocks_; }
     /// Connections in the table, in every state (TIME-WAIT and unaccepted included).
     std::size_t connection_count() const noexcept { return table_.size(); }
     /// Heap bytes the stack holds for its connections, not counting data (pool()): the
     /// control blocks, the 4-tuple table (its nodes counted with one allocator header
-    /// each), the timers, and the free and dirty lists. Grows with the most connections
+    /// each), the timers, the free and dirty lists, and the recovery states. Grows with the most connections
     /// there ever were at once; never shrinks.
     std::size_t table_memory_bytes() const noexcept;
 
@@ -196,7 +200,7 @@ private:
     void enqueue_accepted(std::uint32_t index, instant now);
     slot* find(tcpx::socket s) noexcept;
     const slot* find(tcpx::socket s) const noexcept;
-    tcp::context context_at(instant now) noexcept { return tcp::context{pool_, cfg_, now, burst_}; }
+    tcp::context context_at(instant now) noexcept { return tcp::context{pool_, cfg_, now, burst_, &recovery_blocks_}; }
     /// The largest packet flush() may need room for: the MTU, or a TSO segment.
     std::size_t largest_packet() const noexcept { return burst_ != 0 ? burst_ + 80u : device_.mtu(); }
 
@@ -204,6 +208,7 @@ private:
     [[no_unique_address]] Clock clock_;
     config cfg_;
     tcp::chunk_pool pool_;
+    detail::block_pool recovery_blocks_;       ///< tcp::recovery_state of the flights of SACK connections
     tcp::isn_generator isn_;
     detail::stable_vector<slot> slots_;       ///< control blocks; grows in chunks, never moves
     std::vector<std::uint32_t> free_slots_;

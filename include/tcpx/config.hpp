@@ -107,6 +107,10 @@ struct config {
     std::size_t max_connections = 65536;   ///< live connections of every state, TIME-WAIT included
     std::size_t max_listen_backlog = 4096; ///< upper bound for listen()'s backlog
     std::size_t max_half_open = 1024;      ///< connections in SYN-RECEIVED, stack-wide
+    /// SACK loss-recovery states (tcp/recovery_state.hpp, about a kilobyte each), held
+    /// by connections with data in flight; 0: one for every connection (max_connections).
+    /// A flight that finds none free is recovered without SACK, by the policy.
+    std::size_t max_recovery_states = 0;
     std::size_t max_packets_per_poll = 256;
 
     // -- ICMP (RFC 1122 §3.2.2) --

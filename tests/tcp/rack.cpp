@@ -8,6 +8,7 @@
 using namespace tcpx;
 using namespace std::chrono_literals;
 using tcpx::tcp::rack;
+using tcpx::tcp::rack_reordering;
 
 namespace {
 const seq32 base{5000};
@@ -46,7 +47,7 @@ TEST_CASE("rack_segment_sent_before_a_delivered_one_is_lost_after_rtt_plus_reo_w
     r.on_new_data_sent(base + 2000, at(1ms));
     r.on_delivered(r.sent_at(base + 1999), base + 2000, at(21ms));
     CHECK(r.rtt() == 20ms);
-    const duration reo = r.reo_wnd(false, false, 20ms, 20ms);
+    const duration reo = rack_reordering{}.reo_wnd(false, false, 20ms, 20ms);
     CHECK(reo == 5ms);  // min_RTT / 4
     // At 21 ms A is 21 ms old, less than RACK.rtt + reo_wnd = 25 ms: the timer is set.
     auto v = r.detect(base, at(21ms), reo);
@@ -59,7 +60,7 @@ TEST_CASE("rack_segment_sent_before_a_delivered_one_is_lost_after_rtt_plus_reo_w
 
 TEST_CASE("rack_reo_wnd_is_zero_in_recovery_until_reordering_seen_then_grows_on_dsack")
 {
-    rack r;
+    rack_reordering r;
     CHECK(r.reo_wnd(true, false, 40ms, 50ms) == 0ms);
     CHECK(r.reo_wnd(false, true, 40ms, 50ms) == 0ms);
     r.on_dsack();

@@ -49,7 +49,7 @@ public:
     explicit sack_sender(config cfg = sack_config()) : t{cfg}
     {
         std::error_code ec;
-        const listener l = t.st.listen(t.local_port, 8, ec);
+        l = t.st.listen(t.local_port, 8, ec);
         REQUIRE_FALSE(ec);
         wire::tcp_header syn = t.segment(SYN, t.peer_iss);
         syn.options.mss = smss;
@@ -71,6 +71,7 @@ public:
     }
 
     scenario t;
+    listener l{};
     socket s{};
     seq32 base;
     std::map<std::uint32_t, int> sends;  ///< segment index -> times sent
@@ -695,4 +696,126 @@ TEST_CASE("established_rack_after_reordering_is_seen_waits_the_reordering_window
     (void)x.take();
     CHECK(x.sends[4] == 2);
     CHECK(x.info().timeouts == 0);
+}
+
+// ---------------------------------------------------------------------------------
+// 9. The flight's recovery state (tcp/recovery_state.hpp): held while data is in flight
+// ---------------------------------------------------------------------------------
+
+TEST_CASE("established_sack_flight_holds_a_recovery_state_until_everything_is_acknowledged")
+{
+    // The scoreboard, RACK's log and PRR's counts describe data in flight: a connection
+    // draws them from the stack's pool when a flight begins and gives them back when
+    // it ends, so an idle connection does not carry them.
+    sack_sender x;
+    CHECK_FALSE(x.conn().has_recovery_state());
+    CHECK(x.t.st.recovery_states().in_use() == 0);
+    x.queue(3);
+    REQUIRE(x.take().size() == 3);
+    CHECK(x.conn().has_recovery_state());
+    CHECK(x.t.st.recovery_states().in_use() == 1);
+    (void)x.ack(2);
+    CHECK(x.conn().has_recovery_state());
+    (void)x.ack(3);
+    CHECK_FALSE(x.conn().has_recovery_state());
+    CHECK(x.t.st.recovery_states().in_use() == 0);
+    CHECK(x.conn().scoreboard().empty());
+    // The next flight draws one again.
+    x.queue(1);
+    REQUIRE(x.take().size() == 1);
+    CHECK(x.conn().has_recovery_state());
+}
+
+TEST_CASE("established_sack_recovery_state_stays_while_the_recovery_may_be_undone")
+{
+    // RFC 3708 §3: the D-SACK that shows a retransmission needless may come after
+    // everything is acknowledged (the late original is reported when it arrives). The
+    // policy from before the reduction waits in the recovery state until then.
+    sack_sender x;
+    x.queue(12);  // two beyond the window: recovery sends those, not a rescue
+    REQUIRE(x.take().size() == 10);
+    const tcp::connection_info before = x.info();
+    REQUIRE(x.ack(0, {{1, 4}}).front().seq() == x.seg(0));
+    (void)x.ack(10);  // the original segment 0 arrived, and all the rest
+    const std::uint32_t all = x.highest();
+    (void)x.ack(all);  // and what recovery sent meanwhile: nothing is in flight
+    REQUIRE(x.conn().snd().una == x.conn().snd().max);
+    CHECK(x.conn().has_recovery_state());
+    CHECK(x.conn().scoreboard().empty());
+    x.check_sacked_never_resent = false;
+    (void)x.ack(all, {{0, 1}});  // the D-SACK of the retransmission: undone, and given back
+    CHECK(x.info().reductions_undone == 1);
+    CHECK(x.info().ssthresh == before.ssthresh);
+    CHECK_FALSE(x.conn().has_recovery_state());
+    CHECK(x.t.st.recovery_states().in_use() == 0);
+}
+
+TEST_CASE("established_sack_dsack_between_flights_is_counted_as_reordering")
+{
+    // RFC 2883 §4 with no flight: a block below the cumulative ACK still reports a
+    // duplicate; RACK's reordering window learns from it (RFC 8985 §6.2 step 3).
+    sack_sender x;
+    x.queue(2);
+    REQUIRE(x.take().size() == 2);
+    (void)x.ack(2);
+    REQUIRE_FALSE(x.conn().has_recovery_state());
+    x.check_sacked_never_resent = false;
+    (void)x.ack(2, {{0, 1}});
+    CHECK(x.info().dsacks_received == 1);
+    CHECK(x.info().reductions_undone == 0);
+    CHECK_FALSE(x.conn().has_recovery_state());
+}
+
+TEST_CASE("established_sack_flight_without_a_free_recovery_state_is_recovered_by_the_policy")
+{
+    // config::max_recovery_states bounds the memory; a flight that finds none free is
+    // recovered as without SACK (RFC 5681 §3.2 / RFC 6582 fast retransmit on the third
+    // duplicate ACK), is counted, and loses nothing.
+    config c = sack_config();
+    c.max_recovery_states = 1;
+    sack_sender x{c};
+    x.queue(2);
+    REQUIRE(x.take().size() == 2);  // connection A's flight holds the only one
+    REQUIRE(x.conn().has_recovery_state());
+
+    // Connection B, from another port of the peer.
+    const socket a = x.s;
+    const seq32 a_base = x.base;
+    x.t.peer_port = 40001;
+    x.t.peer_iss = seq32{90000};
+    wire::tcp_header syn = x.t.segment(SYN, x.t.peer_iss);
+    syn.options.mss = smss;
+    syn.options.sack_permitted = true;
+    x.t.inject(syn);
+    x.t.peer_nxt = x.t.peer_iss + 1;
+    const captured synack = x.t.expect_one();
+    REQUIRE(synack.flags() == (SYN | ACK));
+    x.t.iss = synack.seq();
+    x.t.stack_nxt = x.t.iss + 1;
+    x.t.inject(x.t.peer_ack(x.t.stack_nxt));
+    std::error_code ec;
+    x.s = x.t.st.accept(x.l, ec);
+    REQUIRE_FALSE(ec);
+    x.base = x.t.stack_nxt;
+    x.sends.clear();  // A's, counted by the same indices
+    REQUIRE(x.conn().sack_permitted());
+
+    x.queue(10);
+    REQUIRE(x.take().size() == 10);
+    CHECK_FALSE(x.conn().has_recovery_state());
+    CHECK(x.info().flights_without_recovery_state == 1);
+    // Segment 0 lost: three duplicate ACKs (their SACK blocks unread) bring the
+    // policy's fast retransmission.
+    for (std::uint32_t k = 2; k <= 4; ++k) (void)x.ack(0, {{1, k}});
+    CHECK(x.sends[0] == 2);
+    CHECK(x.info().fast_retransmits == 1);
+    CHECK(x.info().sack_recoveries == 0);
+    (void)x.ack(10);
+    CHECK(x.conn().snd().una == x.conn().snd().max);
+    CHECK(x.info().timeouts == 0);
+    // Connection A is untouched and still holds its state.
+    const auto* conn_a = x.t.st.connection(a);
+    REQUIRE(conn_a != nullptr);
+    CHECK(conn_a->has_recovery_state());
+    CHECK(conn_a->snd().una == a_base);
 }

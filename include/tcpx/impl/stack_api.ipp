@@ -10,6 +10,8 @@ namespace tcpx {
 template <device Device, clock Clock, congestion_control CC>
 stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
     : device_{static_cast<Device&&>(device)}, clock_{std::move(clock)}, cfg_{cfg}, pool_{cfg.pool_bytes},
+      recovery_blocks_{sizeof(tcp::recovery_state<CC>), alignof(tcp::recovery_state<CC>),
+                       cfg.max_recovery_states != 0 ? cfg.max_recovery_states : cfg.max_connections},
       isn_{cfg.isn_secret ? *cfg.isn_secret : tcp::isn_generator::random_secret()}
 {
     // RFC 9293 §3.7.1 / RFC 6691: the MSS we announce is what the device carries less
@@ -45,7 +47,7 @@ std::size_t stack<Device, Clock, CC>::table_memory_bytes() const noexcept
 {
     return slots_.memory_bytes() + free_slots_.capacity() * sizeof(std::uint32_t) + table_.memory_bytes() +
            timers_.memory_bytes() + dirty_.capacity() * sizeof(std::uint32_t) +
-           listeners_.capacity() * sizeof(listener_slot) + listening_.memory_bytes();
+           listeners_.capacity() * sizeof(listener_slot) + listening_.memory_bytes() + recovery_blocks_.memory_bytes();
 }
 
 template <device Device, clock Clock, congestion_control CC>
@@ -71,7 +73,8 @@ void stack<Device, Clock, CC>::reclaim(std::uint32_t index)
     slot& s = slots_[index];
     if (!s.in_use) return;
     if (s.half_open) --half_open_;
-    s.conn.free_buffers(pool_);
+    auto ctx = context_at(last_poll_);
+    s.conn.free_buffers(ctx);
     table_.erase(key_of(s.conn.id()));
     timers_.erase(index);
     ++s.generation;  // every handle to it goes stale

@@ -16,7 +16,7 @@ void stack<Device, Clock, CC>::flush(std::uint32_t index, instant now)
     // connection has recorded as sent must not be thrown away here.
     // next_segment() counts a retransmission as it hands the segment out, so the
     // connection's count is read before it is asked.
-    const std::uint64_t retransmitted = s.conn.stats().retransmitted_segments;
+    const std::uint32_t retransmitted = s.conn.stats().retransmitted_segments;
     bool device_refused = false;
     for (;;) {
         // Room for the largest segment first (the device sends the first n bytes of it,
@@ -29,7 +29,7 @@ void stack<Device, Clock, CC>::flush(std::uint32_t index, instant now)
         if (!s.conn.next_segment(ctx, out)) break;
         transmit(index, out, room, now);
     }
-    counters_.retransmitted_segments += s.conn.stats().retransmitted_segments - retransmitted;
+    counters_.retransmitted_segments += static_cast<std::uint32_t>(s.conn.stats().retransmitted_segments - retransmitted);
     if (s.conn.state() == tcp::state::closed && !s.user_owned && !s.queued) {
         reclaim(index);
         return;

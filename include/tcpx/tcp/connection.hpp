@@ -23,11 +23,12 @@
 #include <tcpx/cc/events.hpp>
 #include <tcpx/concepts.hpp>
 #include <tcpx/config.hpp>
+#include <tcpx/detail/block_pool.hpp>
 #include <tcpx/error.hpp>
 #include <tcpx/tcp/chunk_pool.hpp>
 #include <tcpx/tcp/icmp_error.hpp>
-#include <tcpx/tcp/prr.hpp>
 #include <tcpx/tcp/rack.hpp>
+#include <tcpx/tcp/recovery_state.hpp>
 #include <tcpx/tcp/recv_buffer.hpp>
 #include <tcpx/tcp/rtt_estimator.hpp>
 #include <tcpx/tcp/sack_scoreboard.hpp>
@@ -58,6 +59,8 @@ struct context {
     /// The most payload one emitted segment may carry, when the device cuts large
     /// segments into MSS-sized ones itself (TCP segmentation offload); 0: the MSS.
     std::uint32_t burst = 0;
+    /// Blocks of sizeof(recovery_state<CC>) for the flights of SACK connections.
+    tcpx::detail::block_pool* recovery_blocks = nullptr;
 };
 
 /// What the stack should do after a segment was processed.
@@ -71,36 +74,40 @@ enum class input_result : std::uint8_t {
 /// a segment awaits its reordering window, else the Tail Loss Probe's PTO (§7.2).
 enum class timer : std::uint8_t { retransmit, persist, delayed_ack, keepalive, time_wait, loss_probe, count };
 
-/// Per-connection counters (a subset of what Linux's tcp_info reports).
+/// Per-connection counters (a subset of what Linux's tcp_info reports). Bytes and
+/// segments count in 64 bits; events in 32, as tcp_info's do (tcpi_total_retrans,
+/// tcpi_dsack_dups ...), wrapping modulo 2^32 — a kilobyte per idle connection is the
+/// budget, and a connection that retransmits four billion times has other news.
 struct connection_stats {
     std::uint64_t segments_sent = 0;
     std::uint64_t segments_received = 0;
     std::uint64_t bytes_sent = 0;          ///< payload bytes put on the wire, retransmissions included
     std::uint64_t bytes_acked = 0;         ///< data and FIN acknowledged (the SYN is not counted)
     std::uint64_t bytes_received = 0;      ///< in-order payload bytes delivered to the receive buffer
-    std::uint64_t retransmitted_segments = 0;
-    std::uint64_t bytes_retransmitted = 0;  ///< payload bytes of those segments
-    std::uint64_t fast_retransmits = 0;
-    std::uint64_t timeouts = 0;
-    std::uint64_t duplicate_acks = 0;
-    std::uint64_t out_of_order_dropped = 0;  ///< out-of-order data not stored (ranges or pool full)
-    std::uint64_t challenge_acks = 0;        ///< RFC 5961 challenge ACKs sent
-    std::uint64_t sack_recoveries = 0;       ///< RFC 6675 loss recoveries entered
-    std::uint64_t lost_retransmits = 0;      ///< retransmissions found lost again, without a timeout
-    std::uint64_t rescue_retransmits = 0;    ///< RFC 6675 §4 NextSeg rule (4)
-    std::uint64_t dsacks_received = 0;       ///< RFC 2883 D-SACK blocks from the peer
-    std::uint64_t dsacks_sent = 0;           ///< RFC 2883 §4: duplicates reported to the peer
-    std::uint64_t reductions_undone = 0;     ///< RFC 3708: recoveries found spurious and undone
-    std::uint64_t sack_reneging = 0;         ///< RFC 6675 §8: SACKed data found dropped by the peer
-    std::uint64_t rack_marked_lost = 0;      ///< RFC 8985 §6.2: times RACK declared data lost
-    std::uint64_t loss_probes = 0;           ///< RFC 8985 §7.3: Tail Loss Probes sent (Linux TCPLossProbes)
-    std::uint64_t loss_probe_recoveries = 0; ///< RFC 8985 §7.4: a probe repaired a loss (TCPLossProbeRecovery)
-    std::uint64_t paws_rejected = 0;         ///< RFC 7323 §5.3 R1: an old timestamp, dropped (Linux PAWSEstab)
-    std::uint64_t timestamp_missing = 0;     ///< RFC 7323 §3.2: no TSopt after negotiating it, dropped
+    std::uint64_t bytes_retransmitted = 0;  ///< payload bytes of the retransmitted segments
     std::uint64_t timestamp_rtt_samples = 0; ///< RFC 7323 §4: RTT samples taken from TSecr
     /// Not a counter: bytes per second acknowledged over the last round trip that gave an
     /// RTT sample (tcp/info.hpp says how), as Linux's tcpi_delivery_rate; 0 before one.
     std::uint64_t delivery_rate = 0;
+    std::uint32_t retransmitted_segments = 0;
+    std::uint32_t fast_retransmits = 0;
+    std::uint32_t timeouts = 0;
+    std::uint32_t duplicate_acks = 0;
+    std::uint32_t out_of_order_dropped = 0;  ///< out-of-order data not stored (ranges or pool full)
+    std::uint32_t challenge_acks = 0;        ///< RFC 5961 challenge ACKs sent
+    std::uint32_t sack_recoveries = 0;       ///< RFC 6675 loss recoveries entered
+    std::uint32_t lost_retransmits = 0;      ///< retransmissions found lost again, without a timeout
+    std::uint32_t rescue_retransmits = 0;    ///< RFC 6675 §4 NextSeg rule (4)
+    std::uint32_t dsacks_received = 0;       ///< RFC 2883 D-SACK blocks from the peer
+    std::uint32_t dsacks_sent = 0;           ///< RFC 2883 §4: duplicates reported to the peer
+    std::uint32_t reductions_undone = 0;     ///< RFC 3708: recoveries found spurious and undone
+    std::uint32_t sack_reneging = 0;         ///< RFC 6675 §8: SACKed data found dropped by the peer
+    std::uint32_t flights_without_recovery_state = 0;  ///< none free (config::max_recovery_states): recovered without SACK
+    std::uint32_t rack_marked_lost = 0;      ///< RFC 8985 §6.2: times RACK declared data lost
+    std::uint32_t loss_probes = 0;           ///< RFC 8985 §7.3: Tail Loss Probes sent (Linux TCPLossProbes)
+    std::uint32_t loss_probe_recoveries = 0; ///< RFC 8985 §7.4: a probe repaired a loss (TCPLossProbeRecovery)
+    std::uint32_t paws_rejected = 0;         ///< RFC 7323 §5.3 R1: an old timestamp, dropped (Linux PAWSEstab)
+    std::uint32_t timestamp_missing = 0;     ///< RFC 7323 §3.2: no TSopt after negotiating it, dropped
 };
 
 /// One TCP connection. `CC` is its congestion-control policy (concepts.hpp).
@@ -201,8 +208,15 @@ public:
     bool sack_permitted() const noexcept { return sack_ok_; }
     /// The peer's window scale and ours, when both SYNs offered it (RFC 7323 §2.2).
     bool window_scaled() const noexcept { return wscale_ok_; }
-    /// What the peer has SACKed and what is being retransmitted (RFC 6675).
-    const sack_scoreboard& scoreboard() const noexcept { return board_; }
+    /// What the peer has SACKed and what is being retransmitted (RFC 6675); empty
+    /// between flights.
+    const sack_scoreboard& scoreboard() const noexcept
+    {
+        static const sack_scoreboard between_flights{};
+        return recovery_ != nullptr ? recovery_->board : between_flights;
+    }
+    /// This flight is recovered by SACK: it holds a recovery_state (recovery_state.hpp).
+    bool has_recovery_state() const noexcept { return recovery_ != nullptr; }
     /// RFC 7323 §3.2: both SYNs carried the Timestamps option.
     bool timestamps_on() const noexcept { return ts_ok_; }
     /// RFC 7323 §4.3 TS.Recent: the timestamp echoed to the peer.
@@ -235,8 +249,9 @@ public:
         if (out.payload_length != 0)
             sndbuf_.for_each_run(pool, out.payload_offset, out.payload_length, static_cast<F&&>(f));
     }
-    /// Returns every chunk to the pool (the connection is being reclaimed).
-    void free_buffers(chunk_pool& pool) noexcept;
+    /// Returns every chunk and the recovery state to their pools (the connection is
+    /// being reclaimed).
+    void free_buffers(context& ctx) noexcept;
 
     // RFC 9293 §3.3.1, grouped as the RFC groups them.
     struct send_sequence {
@@ -295,7 +310,20 @@ private:
     }
 
     // SACK-based loss recovery, RFC 6675 with PRR (impl/connection_recovery.ipp)
-    bool sack_recovery_on(const config& cfg) const noexcept { return sack_ok_ && syn_acked_ && cfg.sack_recovery; }
+    bool sack_recovery_on() const noexcept { return recovery_ != nullptr; }
+    sack_scoreboard& board() noexcept { return recovery_->board; }
+    const sack_scoreboard& board() const noexcept { return recovery_->board; }
+    tcp::rack& rack_state() noexcept { return recovery_->rack; }
+    const tcp::rack& rack_state() const noexcept { return recovery_->rack; }
+    /// Nothing SACKed, lost or retransmitted (sack_scoreboard::quiet), or no flight state.
+    bool scoreboard_quiet() const noexcept { return recovery_ == nullptr || recovery_->board.quiet(); }
+    /// A flight begins (nothing was in flight): its recovery_state, if one is free.
+    void begin_flight(context& ctx) noexcept;
+    /// Everything is acknowledged: the recovery_state goes back, or stays for an undo.
+    void end_flight(context& ctx) noexcept;
+    void release_recovery_state(context& ctx) noexcept;
+    /// RFC 2883 §4 with no flight state: a first block below SND.UNA is a duplicate.
+    void take_dsack_between_flights(const segment& seg, context& ctx) noexcept;
     struct sack_arrival {
         std::int64_t sacked_change = 0;  ///< change in SACKed bytes (RFC 6937 DeliveredData)
         bool sacked_new = false;         ///< RFC 6675 §2 DupAck: new data SACKed
@@ -384,9 +412,9 @@ private:
     recv_buffer rcvbuf_;
     rtt_estimator rtt_;
     CC cc_{cc::init{}};
-    /// RFC 9438 §4.9's "_prior" values, for every policy at once: the policy as it was
-    /// before the recovery's reduction, restored if D-SACK shows that recovery needless.
-    CC cc_before_loss_{cc::init{}};
+    /// The flight's SACK recovery state, from ctx.recovery_blocks; nullptr between
+    /// flights, and for a flight that found none free.
+    recovery_state<CC>* recovery_ = nullptr;
     std::array<instant, static_cast<std::size_t>(timer::count)> timers_{never, never, never, never, never, never};
 
     // The sender's bookkeeping beyond §3.3.1.
@@ -425,9 +453,7 @@ private:
     bool peer_offered_scale_ = false;
     bool wscale_ok_ = false;         ///< RFC 7323 §2.2: both SYNs carried Window Scale
     bool sack_ok_ = false;           ///< RFC 2018 §2: both SYNs carried SACK-permitted
-    // RFC 6675 / RFC 6937 sender state, used while sack_recovery_on().
-    sack_scoreboard board_;
-    prr prr_;
+    // RFC 6675 / RFC 6937 sender state beside recovery_, used while sack_recovery_on().
     seq32 recovery_point_;        ///< RFC 6675 RecoveryPoint (exclusive: SND.MAX at entry)
     seq32 rto_recovery_point_;    ///< RFC 6675 §5.1: no new recovery until SND.UNA reaches it
     std::uint32_t sndcnt_ = 0;    ///< RFC 6937 sndcnt left from the last ACK
@@ -449,7 +475,7 @@ private:
     bool rescue_sent_ = false;       ///< RFC 6675 RescueRxt: rule (4) used in this recovery
     bool retransmit_head_ = false;   ///< RFC 6675 §5 (4.3) / RFC 6298 §5.4: resend at SND.UNA first
     // RFC 8985 RACK-TLP state.
-    rack rack_;
+    rack_reordering reordering_;
     duration min_rtt_ = duration::max();  ///< RACK.min_RTT: the least RTT sample seen
     seq32 rack_round_end_;        ///< a round trip ends when this is acknowledged (D-SACK steps)
     seq32 tlp_end_seq_;           ///< §7.3 TLP.end_seq

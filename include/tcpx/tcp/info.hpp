@@ -83,6 +83,7 @@ struct connection_info {
     std::uint64_t dsacks_sent = 0;           ///< Linux's TCPDSACKOldSent + TCPDSACKOfoSent
     std::uint64_t reductions_undone = 0;     ///< Linux's TCPDSACKUndo
     std::uint64_t sack_reneging = 0;         ///< Linux's TCPSACKReneging
+    std::uint64_t flights_without_recovery_state = 0;  ///< config::max_recovery_states was reached
     std::uint64_t rack_marked_lost = 0;      ///< RFC 8985 §6.2 verdicts that marked data lost
     std::uint64_t loss_probes = 0;           ///< RFC 8985 §7 (Linux's TCPLossProbes)
     std::uint64_t loss_probe_recoveries = 0; ///< Linux's TCPLossProbeRecovery
@@ -139,6 +140,7 @@ connection_info info_of(const connection<CC>& c, instant now) noexcept
     i.dsacks_sent = s.dsacks_sent;
     i.reductions_undone = s.reductions_undone;
     i.sack_reneging = s.sack_reneging;
+    i.flights_without_recovery_state = s.flights_without_recovery_state;
     i.rack_marked_lost = s.rack_marked_lost;
     i.loss_probes = s.loss_probes;
     i.loss_probe_recoveries = s.loss_probe_recoveries;
@@ -192,6 +194,8 @@ inline std::string to_string(const connection_info& i)
     if (i.dsacks_sent != 0) out += " dsack_sent:" + std::to_string(i.dsacks_sent);
     if (i.reductions_undone != 0) out += " undo:" + std::to_string(i.reductions_undone);
     if (i.sack_reneging != 0) out += " reneging:" + std::to_string(i.sack_reneging);
+    if (i.flights_without_recovery_state != 0)
+        out += " no_recovery_state:" + std::to_string(i.flights_without_recovery_state);
     if (i.rack_marked_lost != 0) out += " rack_lost:" + std::to_string(i.rack_marked_lost);
     if (i.loss_probes != 0) out += " tlp:" + std::to_string(i.loss_probes);
     if (i.loss_probe_recoveries != 0) out += " tlp_recoveries:" + std::to_string(i.loss_probe_recoveries);

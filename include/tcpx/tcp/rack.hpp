@@ -15,6 +15,13 @@
 // entries merge keeping the later time: a segment then looks younger than it is and is
 // declared lost later, never sooner. Retransmissions carry their own time in the
 // scoreboard (sack_scoreboard::record_retransmit).
+//
+// Two classes along the RFC's own seam. `rack` is one flight's: the send log and the
+// most recently delivered segment (RACK.xmit_ts, RACK.end_seq, RACK.rtt), meaningless
+// once everything is acknowledged, so it lives in the connection's recovery_state and
+// starts afresh with each flight. `rack_reordering` is the connection's for life: what
+// it learned about the path's reordering (RACK.reordering_seen, RACK.reo_wnd_mult) and
+// the window that follows from it.
 #pragma once
 
 #include <algorithm>
@@ -87,37 +94,6 @@ public:
         }
     }
 
-    /// Step 3: D-SACK means reordering (or a spurious retransmission): the window grows.
-    /// RFC 8985 §6.2 step 4: "RACK.reo_wnd_mult += 1 ... reset after 16 loss recoveries".
-    void on_dsack() noexcept
-    {
-        reordering_seen_ = true;
-        if (!dsack_this_round_) reo_wnd_mult_ = static_cast<std::uint8_t>(std::min(reo_wnd_mult_ + 1, 255));
-        dsack_this_round_ = true;
-    }
-    /// "RACK.dsack_round": one step per round trip; the caller says when one passed.
-    void on_round() noexcept { dsack_this_round_ = false; }
-    /// A loss recovery ended; after 16 the window multiplier starts again (§6.2 step 4).
-    void on_recovery_end() noexcept
-    {
-        if (++recoveries_since_grow_ >= 16) {
-            reo_wnd_mult_ = 1;
-            recoveries_since_grow_ = 0;
-        }
-    }
-    /// Reordering observed without D-SACK: data delivered below RACK.end_seq that was
-    /// not retransmitted arrived late (§6.2 step 3, "RACK.reordering_seen").
-    void note_reordering() noexcept { reordering_seen_ = true; }
-
-    /// Step 4, RACK.reo_wnd: 0 while no reordering was seen and the sender is in
-    /// recovery or already has DupThresh segments SACKed (then RACK is as quick as
-    /// RFC 6675); else min(RACK.reo_wnd_mult * RACK.min_RTT / 4, SRTT).
-    duration reo_wnd(bool in_recovery, bool dupthresh_sacked, duration min_rtt, duration srtt) const noexcept
-    {
-        if (!reordering_seen_ && (in_recovery || dupthresh_sacked)) return duration{0};
-        return std::min<duration>(min_rtt / 4 * reo_wnd_mult_, srtt);
-    }
-
     /// Step 5, for first transmissions: the end of the lost prefix — every octet below
     /// it was sent before RACK.xmit_ts and at least RACK.rtt + reo_wnd ago — and, if a
     /// segment sent before RACK.xmit_ts is not yet that old, when it will be (the
@@ -161,8 +137,6 @@ public:
     instant xmit_ts() const noexcept { return xmit_ts_; }
     seq32 end_seq() const noexcept { return end_seq_; }
     duration rtt() const noexcept { return rtt_; }
-    bool reordering_seen() const noexcept { return reordering_seen_; }
-    unsigned reo_wnd_mult() const noexcept { return reo_wnd_mult_; }
     std::size_t log_entries() const noexcept { return count_; }
 
 private:
@@ -192,9 +166,50 @@ private:
     std::uint32_t delivered_length_ = 0;  ///< of the segment ending at RACK.end_seq (0: its whole entry)
     std::uint8_t head_ = 0;
     std::uint8_t count_ = 0;
+    bool advanced_ = false;
+};
+
+/// RFC 8985 §6.2 steps 3-4: what the connection has learned about reordering on its
+/// path, and the reordering window that follows. Kept for the connection's life.
+class rack_reordering {
+public:
+    /// Step 3: D-SACK means reordering (or a spurious retransmission): the window grows.
+    /// RFC 8985 §6.2 step 4: "RACK.reo_wnd_mult += 1 ... reset after 16 loss recoveries".
+    void on_dsack() noexcept
+    {
+        reordering_seen_ = true;
+        if (!dsack_this_round_) reo_wnd_mult_ = static_cast<std::uint8_t>(std::min(reo_wnd_mult_ + 1, 255));
+        dsack_this_round_ = true;
+    }
+    /// "RACK.dsack_round": one step per round trip; the caller says when one passed.
+    void on_round() noexcept { dsack_this_round_ = false; }
+    /// A loss recovery ended; after 16 the window multiplier starts again (§6.2 step 4).
+    void on_recovery_end() noexcept
+    {
+        if (++recoveries_since_grow_ >= 16) {
+            reo_wnd_mult_ = 1;
+            recoveries_since_grow_ = 0;
+        }
+    }
+    /// Reordering observed without D-SACK: data delivered below RACK.end_seq that was
+    /// not retransmitted arrived late (§6.2 step 3, "RACK.reordering_seen").
+    void note_reordering() noexcept { reordering_seen_ = true; }
+
+    /// Step 4, RACK.reo_wnd: 0 while no reordering was seen and the sender is in
+    /// recovery or already has DupThresh segments SACKed (then RACK is as quick as
+    /// RFC 6675); else min(RACK.reo_wnd_mult * RACK.min_RTT / 4, SRTT).
+    duration reo_wnd(bool in_recovery, bool dupthresh_sacked, duration min_rtt, duration srtt) const noexcept
+    {
+        if (!reordering_seen_ && (in_recovery || dupthresh_sacked)) return duration{0};
+        return std::min<duration>(min_rtt / 4 * reo_wnd_mult_, srtt);
+    }
+
+    bool reordering_seen() const noexcept { return reordering_seen_; }
+    unsigned reo_wnd_mult() const noexcept { return reo_wnd_mult_; }
+
+private:
     std::uint8_t reo_wnd_mult_ = 1;
     std::uint8_t recoveries_since_grow_ = 0;
-    bool advanced_ = false;
     bool reordering_seen_ = false;
     bool dsack_this_round_ = false;
 };

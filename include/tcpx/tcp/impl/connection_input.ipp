@@ -341,11 +341,12 @@ input_result connection<CC>::check_ack(const segment& seg, context& ctx) noexcep
         return input_result::done;
     }
     const bool acks_new_data = seq_gt(seg.ack(), snd_.una);
-    const bool sack_recovery = sack_recovery_on(ctx.cfg);
+    const bool sack_recovery = sack_recovery_on();
     const seq32 una_before = snd_.una;
     cwnd_at_ack_ = cc_.cwnd();
     sack_arrival sacks;
     if (sack_recovery) sacks = take_sack_blocks(seg, ctx);
+    else if (sack_ok_) take_dsack_between_flights(seg, ctx);
     if (acks_new_data) {
         process_new_ack(seg, ctx);
     } else if (seg.ack() == snd_.una) {
@@ -365,6 +366,8 @@ input_result connection<CC>::check_ack(const segment& seg, context& ctx) noexcep
          (snd_.wl1 == seg.seq() && seq_le(snd_.wl2, seg.ack())))) {
         update_send_window(seg);
     }
+
+    if (recovery_ != nullptr && snd_.una == snd_.max) end_flight(ctx);
 
     if (!fin_acked()) return input_result::done;
     // Our FIN is acknowledged: the closing states move on.
@@ -443,7 +446,7 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
     const bool inside_sack_recovery = sack_recovering_ && seq_lt(seg.ack(), recovery_point_);
     if (sack_recovering_ && !inside_sack_recovery) {
         sack_recovering_ = false;
-        rack_.on_recovery_end();
+        reordering_.on_recovery_end();
     }
     // The handshake's ACK of our SYN is no congestion signal (RFC 5681 §3.1 counts data).
     if (!acks_syn && is_synchronized(state_) && !inside_sack_recovery) {
@@ -452,7 +455,7 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
         trace_cc(before, !before.in_recovery   ? cc_cause::ack
                          : cc_.in_recovery()   ? cc_cause::partial_ack
                                                : cc_cause::recovery_exit, ctx.now);
-        if (a == cc::action::retransmit && !sack_recovery_on(ctx.cfg)) fast_retransmit_ = true;
+        if (a == cc::action::retransmit && !sack_recovery_on()) fast_retransmit_ = true;
     }
     // RFC 6298 §5.2 / §5.3: stop the timer when everything is acknowledged, else restart it.
     if (snd_.una == snd_.max) disarm(timer::retransmit);
@@ -479,7 +482,7 @@ void connection<CC>::process_duplicate_ack(const segment& seg, context& ctx) noe
     if (duplicate_acks_ < 255) ++duplicate_acks_;
     // With SACK the connection decides when recovery begins (after_sack_ack); the
     // policy hears only the first two duplicates (which it keeps for eq. 4's FlightSize).
-    if (sack_recovery_on(ctx.cfg) && (sack_recovering_ || duplicate_acks_ >= 3)) return;
+    if (sack_recovery_on() && (sack_recovering_ || duplicate_acks_ >= 3)) return;
     const cc_values before = cc_now();
     const cc::action a = cc_.on_duplicate_ack(
         cc::duplicate_ack_event{seg.ack(), duplicate_acks_, flight_size(), snd_.max, ctx.now});
@@ -647,7 +650,6 @@ void connection<CC>::learn_options(const segment& syn, context& ctx) noexcept
     // (ours does whenever cfg.sack is on; a SYN,ACK answers with it only then).
     sack_ok_ = ctx.cfg.sack && o.sack_permitted;
     dsack_enabled_ = ctx.cfg.dsack;
-    board_.use_dupthresh_rule(!ctx.cfg.rack);  // RFC 8985 in charge of losses when on
     // RFC 7323 §3.2: timestamps are on only if both SYNs carried TSopt (ours does whenever
     // cfg.timestamps is on; a SYN,ACK answers with it only then). §4.3: the SYN's TSval
     // is the first TS.Recent.

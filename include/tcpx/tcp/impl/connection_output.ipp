@@ -280,9 +280,9 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
     // The common last call of a flush: nothing unsent, nothing owed to the peer, nothing
     // to retransmit or probe — no segment, and none of the window arithmetic below.
     if (!ack_now_ && !probe_ && !fast_retransmit_ && !tlp_due_ && !retransmit_head_ && !fin_queued_ &&
-        !sack_recovering_ && board_.quiet() && sndbuf_.size() <= send_data_offset())
+        !sack_recovering_ && scoreboard_quiet() && sndbuf_.size() <= send_data_offset())
         return false;
-    const bool sack_recovery = may_send_data && sack_recovery_on(ctx.cfg);
+    const bool sack_recovery = may_send_data && sack_recovery_on();
     if (sack_recovery) {
         // RFC 6675: retransmissions come from the scoreboard, not from SND.UNA.
         fast_retransmit_ = false;
@@ -294,7 +294,7 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         }
         // Outside recovery only NextSeg rule (1) applies, and with nothing SACKed or
         // lost it has nothing: the common case skips the scoreboard.
-        const bool may_retransmit = retransmit_head_ || sack_recovering_ || !board_.quiet();
+        const bool may_retransmit = retransmit_head_ || sack_recovering_ || !scoreboard_quiet();
         if (may_retransmit && next_sack_retransmission(ctx, out, avail)) return true;
     }
     if (fast_retransmit_ && may_send_data) {
@@ -445,17 +445,20 @@ void connection<CC>::record_sent(const outgoing& out, std::uint32_t seq_length, 
             rtt_seq_ = seq + seq_length;
             rtt_delivered_ = stats_.bytes_acked;
         }
-        if (snd_.una == snd_.max) oldest_unacked_sent_ = ctx.now;
+        if (snd_.una == snd_.max) {
+            oldest_unacked_sent_ = ctx.now;
+            if (recovery_ == nullptr) begin_flight(ctx);
+        }
         if (sack_recovering_) {
             // RFC 6937 §3: "prr_out += (data sent)"; what sndcnt allowed is spent.
-            prr_.on_sent(seq_length);
+            recovery_->prr.on_sent(seq_length);
             sndcnt_ = sndcnt_ > seq_length ? sndcnt_ - seq_length : 0;
         }
         if (seq_lt(snd_.nxt, seq + seq_length)) snd_.nxt = seq + seq_length;
         const bool new_data = seq_gt(snd_.nxt, snd_.max);
         snd_.max = seq_max(snd_.max, snd_.nxt);
-        if (new_data && sack_recovery_on(ctx.cfg)) {
-            rack_.on_new_data_sent(snd_.max, ctx.now);  // RFC 8985 §6.1
+        if (new_data && sack_recovery_on()) {
+            rack_state().on_new_data_sent(snd_.max, ctx.now);  // RFC 8985 §6.1
             if (!tlp_outstanding_) arm_loss_probe(ctx);  // §7.2: after new data
         }
         // RFC 6298 §5.1: start the timer if it is not running.

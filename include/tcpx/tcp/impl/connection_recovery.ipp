@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <new>
+#include <type_traits>
 #include <utility>
 
 namespace tcpx::tcp {
@@ -23,6 +25,61 @@ concept handles_loss_event = requires(K& k, const cc::loss_event& e) {
 };
 }  // namespace detail
 
+// A flight begins on a SACK connection: its recovery_state (recovery_state.hpp) from
+// the stack's pool. None free: this flight goes without, recovered by the policy's
+// RFC 5681 / RFC 6582 rules like a connection without SACK, and the next one asks again.
+template <congestion_control CC>
+void connection<CC>::begin_flight(context& ctx) noexcept
+{
+    static_assert(std::is_trivially_destructible_v<recovery_state<CC>>,
+                  "a congestion policy holds numbers: its state is copied and dropped, never destroyed");
+    if (!sack_ok_ || !syn_acked_ || !ctx.cfg.sack_recovery || ctx.recovery_blocks == nullptr) return;
+    void* block = ctx.recovery_blocks->acquire();
+    if (block == nullptr) {
+        ++stats_.flights_without_recovery_state;
+        return;
+    }
+    recovery_ = ::new (block) recovery_state<CC>{};
+    board().use_dupthresh_rule(!ctx.cfg.rack);  // RFC 8985 in charge of losses when on
+}
+
+// Everything sent is acknowledged. The scoreboard and RACK's log describe nothing now;
+// what RACK learned of reordering stays (reordering_). The policy from before the last
+// recovery stays as long as D-SACK may still undo that recovery (Linux, too, undoes on
+// a D-SACK that arrives after the recovery): the late original of a retransmission is
+// reported when it arrives, often after the ACK that took everything.
+template <congestion_control CC>
+void connection<CC>::end_flight(context& ctx) noexcept
+{
+    if (undo_armed_) {
+        recovery_->board.clear();
+        recovery_->rack = tcp::rack{};
+        return;
+    }
+    release_recovery_state(ctx);
+}
+
+template <congestion_control CC>
+void connection<CC>::release_recovery_state(context& ctx) noexcept
+{
+    if (recovery_ == nullptr) return;
+    ctx.recovery_blocks->release(recovery_);
+    recovery_ = nullptr;
+    undo_armed_ = false;
+}
+
+// RFC 2883 §4 between flights: a first block wholly below the cumulative ACK reports a
+// segment received twice — the path reorders (RFC 8985 §6.2 step 3), or a retransmission
+// was needless. With no recovery state no reduction is waiting to be undone.
+template <congestion_control CC>
+void connection<CC>::take_dsack_between_flights(const segment& seg, context&) noexcept
+{
+    const auto blocks = seg.header.options.sack_blocks();
+    if (blocks.empty() || !seq_lt(blocks[0].left, blocks[0].right) || !seq_le(blocks[0].right, seg.ack())) return;
+    ++stats_.dsacks_received;
+    reordering_.on_dsack();
+}
+
 // RFC 6675 §5: "Upon the receipt of any ACK containing SACK information, the
 // scoreboard MUST be updated via the Update () routine." Before SND.UNA moves, so the
 // change in SACKed bytes can be measured across the cumulative ACK.
@@ -30,29 +87,29 @@ template <congestion_control CC>
 typename connection<CC>::sack_arrival connection<CC>::take_sack_blocks(const segment& seg, context& ctx) noexcept
 {
     // The common ACK: no blocks, and none held from before — only RACK's steps 1-2.
-    if (seg.header.options.sack_count == 0 && board_.quiet()) {
-        if (seq_gt(seg.ack(), snd_.una)) rack_.on_delivered(rack_.sent_at(seg.ack() - 1), seg.ack(), ctx.now, payload_mss());
+    if (seg.header.options.sack_count == 0 && board().quiet()) {
+        if (seq_gt(seg.ack(), snd_.una)) rack_state().on_delivered(rack_state().sent_at(seg.ack() - 1), seg.ack(), ctx.now, payload_mss());
         return {};
     }
-    const std::uint32_t before = board_.sacked_bytes();
-    const seq32 fack = board_.highest_sacked(snd_.una);  // RACK.fack before this ACK
-    const auto r = board_.update(seg.ack(), snd_.max, seg.header.options.sack_blocks());
+    const std::uint32_t before = board().sacked_bytes();
+    const seq32 fack = board().highest_sacked(snd_.una);  // RACK.fack before this ACK
+    const auto r = board().update(seg.ack(), snd_.max, seg.header.options.sack_blocks());
     // RFC 8985 §6.2 step 3: an ACK that delivers never-retransmitted data below RACK.fack
     // shows reordering ("RACK.reordering_seen"): the hole at SND.UNA filled, or a block
     // below the highest one, with no retransmission of ours in flight to explain it.
     const bool filled_hole = seq_gt(seg.ack(), snd_.una) && seq_gt(fack, snd_.una);
     const bool sacked_below = r.sacked_new && seq_lt(r.highest_new, fack);
-    if ((filled_hole || sacked_below) && !board_.retransmissions_outstanding() && !sack_recovering_ && !rto_guard_)
-        rack_.note_reordering();
+    if ((filled_hole || sacked_below) && !board().retransmissions_outstanding() && !sack_recovering_ && !rto_guard_)
+        reordering_.note_reordering();
     if (r.dsack) {
         ++stats_.dsacks_received;
-        rack_.on_dsack();  // RFC 8985 §6.2 step 4: reordering, the window widens
+        reordering_.on_dsack();  // RFC 8985 §6.2 step 4: reordering, the window widens
         count_dsack_for_undo(r, ctx);
     }
     // RFC 8985 §6.2 steps 1-2: the most recently sent of what this ACK delivered.
-    if (seq_gt(seg.ack(), snd_.una)) rack_.on_delivered(rack_.sent_at(seg.ack() - 1), seg.ack(), ctx.now, payload_mss());
-    if (r.sacked_new) rack_.on_delivered(rack_.sent_at(r.highest_new - 1), r.highest_new, ctx.now, payload_mss());
-    return {static_cast<std::int64_t>(board_.sacked_bytes()) - before, r.sacked_new, r.dsack};
+    if (seq_gt(seg.ack(), snd_.una)) rack_state().on_delivered(rack_state().sent_at(seg.ack() - 1), seg.ack(), ctx.now, payload_mss());
+    if (r.sacked_new) rack_state().on_delivered(rack_state().sent_at(r.highest_new - 1), r.highest_new, ctx.now, payload_mss());
+    return {static_cast<std::int64_t>(board().sacked_bytes()) - before, r.sacked_new, r.dsack};
 }
 
 // The rest of RFC 6675 §5 for one acceptable ACK, after the cumulative part is done.
@@ -98,25 +155,25 @@ void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, 
     }
     // RFC 8985 §6.2 step 4: D-SACK steps of the reordering window, once per round trip.
     if (seq_ge(snd_.una, rack_round_end_)) {
-        rack_.on_round();
+        reordering_.on_round();
         rack_round_end_ = snd_.max;
     }
     // With nothing SACKed or retransmitted, everything in flight was sent after what was
     // just delivered (first transmissions go in sequence order): RACK has nothing to
     // mark and no timer to set, so the walk of the send log is skipped.
-    const bool rack_armed = ctx.cfg.rack && (reorder_timer_ || !board_.quiet()) && rack_detect(ctx);
+    const bool rack_armed = ctx.cfg.rack && (reorder_timer_ || !board().quiet()) && rack_detect(ctx);
     // Without RACK, a lost retransmission is still found by what was SACKed after it.
-    if (!ctx.cfg.rack && board_.detect_lost_retransmits(snd_.una, payload_mss()) != 0) ++stats_.lost_retransmits;
-    rack_.on_cumulative_ack(snd_.una);
+    if (!ctx.cfg.rack && board().detect_lost_retransmits(snd_.una, payload_mss()) != 0) ++stats_.lost_retransmits;
+    rack_state().on_cumulative_ack(snd_.una);
 
     // With RACK on, time decides what is lost, as in Linux (RFC 8985 §6.2 step 4 sets the
     // window to 0 until reordering is seen, which then matches DupThresh); RFC 6675's
     // DupAck count is left to a peer that negotiated SACK but sends no blocks.
-    const bool by_dupacks = ctx.cfg.rack ? board_.empty() && duplicate_acks_ >= sack_scoreboard::dup_thresh
+    const bool by_dupacks = ctx.cfg.rack ? board().empty() && duplicate_acks_ >= sack_scoreboard::dup_thresh
                                          : std::max(sack_dupacks_, duplicate_acks_) >= sack_scoreboard::dup_thresh;
     if (!sack_recovering_ && !rto_guard_ && snd_.una != snd_.max &&
         // §5 (1) DupAcks >= DupThresh, or (2) IsLost (HighACK + 1).
-        (by_dupacks || board_.is_lost(snd_.una, payload_mss()))) {
+        (by_dupacks || board().is_lost(snd_.una, payload_mss()))) {
         enter_sack_recovery(ctx);
     }
     // RFC 8985 §7.2: "upon receiving an ACK that cumulatively acknowledges new data".
@@ -125,9 +182,9 @@ void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, 
     // RFC 6937 §3, on every ACK during recovery: DeliveredData = change in snd.una +
     // change in SACKed (which falls when the cumulative ACK covers SACKed data).
     const std::int64_t delivered = std::max<std::int64_t>(acked + a.sacked_change, 0);
-    const std::uint32_t pipe = board_.pipe(snd_.una, snd_.max, payload_mss());
+    const std::uint32_t pipe = board().pipe(snd_.una, snd_.max, payload_mss());
     sndcnt_ = ctx.cfg.proportional_rate_reduction
-                  ? prr_.on_ack(static_cast<std::uint32_t>(delivered), pipe, cc_.ssthresh(), payload_mss())
+                  ? recovery_->prr.on_ack(static_cast<std::uint32_t>(delivered), pipe, cc_.ssthresh(), payload_mss())
                   : 0;
 }
 
@@ -141,7 +198,7 @@ void connection<CC>::enter_sack_recovery(context& ctx) noexcept
     // RFC 3708 §3: remember what this recovery reduces, to undo it if every retransmission
     // it makes turns out needless (RFC 9438 §4.9 restores the "_prior" state).
     undo_armed_ = ctx.cfg.undo_spurious_reductions && std::is_copy_assignable_v<CC>;
-    if constexpr (std::is_copy_assignable_v<CC>) cc_before_loss_ = cc_;
+    if constexpr (std::is_copy_assignable_v<CC>) recovery_->cc_before_loss = cc_;
     undo_marker_ = snd_.una;
     undo_end_ = snd_.max;
     undo_retransmits_ = 0;
@@ -154,7 +211,7 @@ void connection<CC>::enter_sack_recovery(context& ctx) noexcept
     }
     trace_cc(before, cc_cause::fast_retransmit, ctx.now);
     // RFC 6937 §3: RecoverFS = snd.nxt - snd.una, the RFC's snd.nxt being the highest sent.
-    prr_.start(flight_size());
+    recovery_->prr.start(flight_size());
     sndcnt_ = 0;
     sack_recovering_ = true;
     rescue_sent_ = false;
@@ -194,8 +251,8 @@ void connection<CC>::sack_on_timeout() noexcept
     // §8 and RFC 2018 §8: the receiver may have dropped data it SACKed ("reneging").
     // A block that starts at SND.UNA shows it: the peer holds that data, yet its
     // cumulative ACK does not cover it. Then nothing it SACKed can be trusted.
-    if (board_.is_sacked(snd_.una)) {
-        board_.clear();
+    if (board().is_sacked(snd_.una)) {
+        board().clear();
         ++stats_.sack_reneging;
     }
     // §5.1: "RecoveryPoint MUST be set to HighData ... the loss recovery algorithm ...
@@ -206,8 +263,8 @@ void connection<CC>::sack_on_timeout() noexcept
     sack_recovering_ = false;
     sndcnt_ = 0;
     undo_armed_ = false;  // the timeout's reduction is not one D-SACK can undo here
-    board_.forget_retransmits();
-    board_.mark_lost_upto(snd_.max);
+    board().forget_retransmits();
+    board().mark_lost_upto(snd_.max);
     rto_recovery_point_ = snd_.max;
     rto_guard_ = true;
     sack_dupacks_ = 0;
@@ -223,7 +280,7 @@ template <congestion_control CC>
 std::uint32_t connection<CC>::sack_send_budget(const config& cfg) const noexcept
 {
     if (sack_recovering_ && cfg.proportional_rate_reduction) return sndcnt_;
-    const std::uint32_t pipe = board_.pipe(snd_.una, snd_.max, payload_mss());
+    const std::uint32_t pipe = board().pipe(snd_.una, snd_.max, payload_mss());
     const std::uint32_t cwnd = cc_.cwnd();
     return cwnd > pipe ? cwnd - pipe : 0;
 }
@@ -236,14 +293,14 @@ bool connection<CC>::next_sack_retransmission(context& ctx, outgoing& out, std::
     const std::uint32_t smss = payload_mss();
     // Not when it is already on its way again: RACK's timer may have found it lost, and
     // NextSeg (1) sent it, before the ACK or the timer that began this recovery.
-    if (retransmit_head_ && board_.retransmitting(snd_.una)) retransmit_head_ = false;
+    if (retransmit_head_ && board().retransmitting(snd_.una)) retransmit_head_ = false;
     if (retransmit_head_) {
         // (4.3), or after a timeout RFC 6298 §5.4: the segment at SND.UNA, whatever the window.
         // Cut at the first SACKed range; without any (a peer that negotiated SACK but
         // sends no blocks) it is a plain fast retransmission.
         retransmit_head_ = false;
         seq32 end = seq_min(snd_.max, snd_.una + smss);
-        for (const sack_scoreboard::range& r : board_.sacked())
+        for (const sack_scoreboard::range& r : board().sacked())
             if (seq_lt(r.begin, end)) end = seq_max(snd_.una, r.begin);
         if (seq_lt(snd_.una, end)) {
             send_range(snd_.una, static_cast<std::uint32_t>(end - snd_.una), ctx, out);
@@ -253,7 +310,7 @@ bool connection<CC>::next_sack_retransmission(context& ctx, outgoing& out, std::
     const std::uint32_t budget = sack_send_budget(ctx.cfg);
     if (budget == 0 || (!sack_recovering_ && budget < smss)) return false;
     // Rule (1): the first lost octet not yet retransmitted.
-    if (const auto n = board_.next_retransmission(snd_.una, snd_.max, smss, false)) {
+    if (const auto n = board().next_retransmission(snd_.una, snd_.max, smss, false)) {
         send_range(n->seq, n->length, ctx, out);
         return true;
     }
@@ -264,7 +321,7 @@ bool connection<CC>::next_sack_retransmission(context& ctx, outgoing& out, std::
                                         : 0;
     if (avail != 0 && in_window != 0 && (avail >= smss || nodelay_ || fin_queued_)) return false;
     // Rule (3): unSACKed data below the highest SACK, though not yet deemed lost.
-    if (const auto n = board_.next_retransmission(snd_.una, snd_.max, smss, true)) {
+    if (const auto n = board().next_retransmission(snd_.una, snd_.max, smss, true)) {
         send_range(n->seq, n->length, ctx, out);
         return true;
     }
@@ -280,14 +337,14 @@ bool connection<CC>::next_sack_retransmission(context& ctx, outgoing& out, std::
     // began the recovery, always is. A later ACK (the one for this recovery's
     // retransmissions) asks again.
     const auto too_soon = [&](seq32 last) {
-        if (!ctx.cfg.rack || !rack_.has_delivery()) return false;
-        const instant sent = rack_.sent_at(last);
+        if (!ctx.cfg.rack || !rack_state().has_delivery()) return false;
+        const instant sent = rack_state().sent_at(last);
         // At RACK.rtt exactly too: sent in the same burst as what set RACK.rtt, and after it.
-        return sent != never && ctx.now - sent <= rack_.rtt();
+        return sent != never && ctx.now - sent <= rack_state().rtt();
     };
     if (!rescue_sent_) {
-        const auto n = board_.rescue(snd_.una, snd_.max, smss);
-        if (n && !board_.retransmitting(n->seq + (n->length - 1)) && !too_soon(n->seq + (n->length - 1))) {
+        const auto n = board().rescue(snd_.una, snd_.max, smss);
+        if (n && !board().retransmitting(n->seq + (n->length - 1)) && !too_soon(n->seq + (n->length - 1))) {
             rescue_sent_ = true;
             ++stats_.rescue_retransmits;
             send_range(n->seq, n->length, ctx, out);
@@ -303,18 +360,18 @@ bool connection<CC>::next_sack_retransmission(context& ctx, outgoing& out, std::
 template <congestion_control CC>
 bool connection<CC>::rack_detect(context& ctx) noexcept
 {
-    if (!rack_.has_delivery() || snd_.una == snd_.max) return false;
+    if (!rack_state().has_delivery() || snd_.una == snd_.max) return false;
     const duration min_rtt = min_rtt_ == duration::max() ? rtt_.srtt() : min_rtt_;
-    const bool dupthresh_sacked = board_.sacked_bytes() >= sack_scoreboard::dup_thresh * payload_mss();
-    const duration reo_wnd = rack_.reo_wnd(sack_recovering_, dupthresh_sacked, min_rtt, rtt_.srtt());
-    const auto v = rack_.detect(snd_.una, ctx.now, reo_wnd);
-    const seq32 before = board_.lost_frontier(snd_.una, payload_mss());
+    const bool dupthresh_sacked = board().sacked_bytes() >= sack_scoreboard::dup_thresh * payload_mss();
+    const duration reo_wnd = reordering_.reo_wnd(sack_recovering_, dupthresh_sacked, min_rtt, rtt_.srtt());
+    const auto v = rack_state().detect(snd_.una, ctx.now, reo_wnd);
+    const seq32 before = board().lost_frontier(snd_.una, payload_mss());
     if (seq_gt(v.lost_below, before)) {
-        board_.mark_lost_upto(v.lost_below);
+        board().mark_lost_upto(v.lost_below);
         ++stats_.rack_marked_lost;
     }
-    if (board_.detect_lost_retransmits(snd_.una, payload_mss(), [&](instant sent) {
-            return rack_.retransmission_lost(sent, ctx.now, reo_wnd);
+    if (board().detect_lost_retransmits(snd_.una, payload_mss(), [&](instant sent) {
+            return rack_state().retransmission_lost(sent, ctx.now, reo_wnd);
         }) != 0)
         ++stats_.lost_retransmits;
     reorder_timer_ = v.timer != never;
@@ -328,7 +385,7 @@ template <congestion_control CC>
 void connection<CC>::arm_loss_probe(context& ctx) noexcept
 {
     if (reorder_timer_ && armed(timer::loss_probe)) return;  // RACK's timer comes first
-    const bool eligible = ctx.cfg.tail_loss_probe && sack_recovery_on(ctx.cfg) && !sack_recovering_ &&
+    const bool eligible = ctx.cfg.tail_loss_probe && sack_recovery_on() && !sack_recovering_ &&
                           !rto_guard_ && !tlp_outstanding_ && snd_.una != snd_.max && rtt_.has_sample() &&
                           state_ != state::syn_received;
     if (!eligible) {
@@ -351,7 +408,7 @@ void connection<CC>::arm_loss_probe(context& ctx) noexcept
 template <congestion_control CC>
 void connection<CC>::on_loss_probe_timeout(context& ctx) noexcept
 {
-    if (!sack_recovery_on(ctx.cfg) || snd_.una == snd_.max) return;
+    if (!sack_recovery_on() || snd_.una == snd_.max) return;
     if (reorder_timer_) {
         reorder_timer_ = false;
         // RFC 8985 §6.2 step 5: what the timer found lost starts a recovery (RFC 6675 §5
@@ -360,7 +417,7 @@ void connection<CC>::on_loss_probe_timeout(context& ctx) noexcept
         // recovery's own first retransmission (4.3) send it again.
         const bool waiting = ctx.cfg.rack && rack_detect(ctx);
         cwnd_at_ack_ = cc_.cwnd();  // no ACK: the window is as it stands
-        if (!sack_recovering_ && !rto_guard_ && board_.is_lost(snd_.una, payload_mss())) {
+        if (!sack_recovering_ && !rto_guard_ && board().is_lost(snd_.una, payload_mss())) {
             enter_sack_recovery(ctx);
             return;
         }
@@ -393,7 +450,7 @@ bool connection<CC>::send_loss_probe(context& ctx, outgoing& out, std::size_t av
         tlp_is_retrans_ = false;
         tlp_outstanding_ = true;  // before record_sent: a probe arms no further probe
         record_sent(out, seq_length, ctx);
-    } else if (const auto n = board_.rescue(snd_.una, snd_.max, payload_mss())) {
+    } else if (const auto n = board().rescue(snd_.una, snd_.max, payload_mss())) {
         tlp_is_retrans_ = true;
         tlp_outstanding_ = true;
         send_range(n->seq, n->length, ctx, out);
@@ -426,7 +483,7 @@ void connection<CC>::send_range(seq32 begin, std::uint32_t length, context& ctx,
     const std::size_t fit = wire::tcp_option::sack_blocks_within(payload_mss() > payload ? payload_mss() - payload : 0);
     if (out.header.options.sack_count > fit) out.header.options.sack_count = static_cast<std::uint8_t>(fit);
     record_sent(out, seq_length, ctx);
-    board_.record_retransmit(begin, begin + length, snd_.max, ctx.now);
+    board().record_retransmit(begin, begin + length, snd_.max, ctx.now);
     if (undo_armed_ && sack_recovering_ && seq_lt(begin, undo_end_))
         undo_retransmits_ += (length + payload_mss() - 1) / payload_mss();
 }
@@ -449,13 +506,13 @@ void connection<CC>::count_dsack_for_undo(const sack_scoreboard::update_result& 
     undo_armed_ = false;
     if constexpr (std::is_copy_assignable_v<CC>) {
         const cc_values before = cc_now();
-        if (cc_before_loss_.cwnd() > cc_.cwnd()) cc_ = cc_before_loss_;
+        if (recovery_->cc_before_loss.cwnd() > cc_.cwnd()) cc_ = recovery_->cc_before_loss;
         trace_cc(before, cc_cause::undo, ctx.now);
     }
     if (sack_recovering_) {
         sack_recovering_ = false;
         sndcnt_ = 0;
-        rack_.on_recovery_end();
+        reordering_.on_recovery_end();
     }
     ++stats_.reductions_undone;
 }

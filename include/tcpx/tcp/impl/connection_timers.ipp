@@ -62,7 +62,7 @@ void connection<CC>::on_retransmit_timeout(context& ctx) noexcept
     // §5.4: retransmit the earliest segment not acknowledged. Going back to SND.UNA
     // resends it first; the loss window (one segment) keeps it to that one.
     fast_retransmit_ = false;
-    if (!opening && sack_recovery_on(ctx.cfg)) {
+    if (!opening && sack_recovery_on()) {
         // RFC 6675 §5.1: the scoreboard says what to resend; SND.NXT stays.
         sack_on_timeout();
         disarm(timer::loss_probe);  // RFC 8985 §7: RTO recovery sends no probe

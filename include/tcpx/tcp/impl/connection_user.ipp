@@ -22,6 +22,7 @@ inline std::uint8_t window_shift_for(std::size_t buffer) noexcept
 template <congestion_control CC>
 void connection<CC>::open_active(const four_tuple& id, seq32 iss, context& ctx, std::uint32_t ts_offset) noexcept
 {
+    assert(recovery_ == nullptr);  // free_buffers() gave it back before the slot was reused
     *this = connection{};
     id_ = id;
     iss_ = iss;
@@ -270,10 +271,11 @@ void connection<CC>::set_keepalive(bool on, context& ctx) noexcept
 }
 
 template <congestion_control CC>
-void connection<CC>::free_buffers(chunk_pool& pool) noexcept
+void connection<CC>::free_buffers(context& ctx) noexcept
 {
-    sndbuf_.clear(pool);
-    rcvbuf_.clear(pool);
+    sndbuf_.clear(ctx.pool);
+    rcvbuf_.clear(ctx.pool);
+    release_recovery_state(ctx);
 }
 
 }  // namespace tcpx::tcp
