@@ -227,8 +227,8 @@ tcpx::socket stack<Device, Clock, CC>::connect(wire::ipv4_address remote, std::u
     slot& s = slots_[index];
     const tcp::four_tuple id{cfg_.address, remote, local_port, port};
     auto ctx = context_at(now);
-    s.conn.open_active(id, isn_.next(id.local_address.value, id.local_port, id.remote_address.value, id.remote_port, now), ctx,
-                       isn_.timestamp_offset(id.local_address.value, id.local_port, id.remote_address.value, id.remote_port));
+    const auto opening = isn_.open(id.local_address.value, id.local_port, id.remote_address.value, id.remote_port, now);
+    s.conn.open_active(id, opening.iss, ctx, opening.ts_offset);
     s.user_owned = true;
     table_.insert(key_of(id), index);
     ++counters_.connections_opened;

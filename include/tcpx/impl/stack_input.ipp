@@ -160,13 +160,13 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
     slot& s = slots_[index];
     const tcp::four_tuple id{cfg_.address, ip.source(), seg.header.destination_port, seg.header.source_port};
     auto ctx = context_at(now);
-    seq32 iss = isn_.next(id.local_address.value, id.local_port, id.remote_address.value, id.remote_port, now);
+    const auto opening = isn_.open(id.local_address.value, id.local_port, id.remote_address.value, id.remote_port, now);
+    seq32 iss = opening.iss;
     // RFC 6191 §2 / RFC 1122 §4.2.2.13: a connection reopened from TIME-WAIT starts its
     // sequence numbers beyond the old incarnation's, so old duplicates cannot land in it.
     // A full window (2^16, the largest unscaled one) of headroom on top.
     if (iss_after && seq_le(iss, *iss_after)) iss = *iss_after + 65536;
-    s.conn.open_passive(id, iss, seg, ctx,
-                        isn_.timestamp_offset(id.local_address.value, id.local_port, id.remote_address.value, id.remote_port));
+    s.conn.open_passive(id, iss, seg, ctx, opening.ts_offset);
     s.listener = l;
     s.half_open = true;
     ++half_open_;

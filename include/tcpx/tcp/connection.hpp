@@ -357,7 +357,15 @@ private:
     std::size_t sack_blocks_held() const noexcept;
     bool fin_adjoins_held_range() const noexcept;
     seq32 held_seq(std::size_t position) const noexcept;
-    std::uint16_t data_mss() const noexcept;
+    /// RFC 9293 §3.7.1, RFC 6691: options come out of the MSS, which counts only the
+    /// fixed headers. After the handshake SACK blocks are the only option beside
+    /// timestamps: while they are on every segment (sack_blocks_to_send), data segments
+    /// are that much shorter, as Linux's tcp_current_mss makes them, so none exceeds the
+    /// path's MTU. The blocks take at most half of snd_.mss: what is left is at least 1.
+    std::uint16_t data_mss() const noexcept
+    {
+        return static_cast<std::uint16_t>(payload_mss() - wire::tcp_option::sack_aligned(sack_blocks_to_send()));
+    }
     void note_sack_arrival(seq32 first) noexcept;
     void note_duplicate(seq32 left, seq32 right) noexcept;
     void count_dsack_for_undo(const sack_scoreboard::update_result& r, context& ctx) noexcept;

@@ -39,6 +39,17 @@ class rack {
 public:
     static constexpr std::size_t log_size = 32;
 
+    /// A new flight: nothing logged, nothing delivered.
+    void clear() noexcept
+    {
+        head_ = count_ = 0;
+        advanced_ = false;
+        xmit_ts_ = instant{};
+        rtt_ = duration{0};
+        end_seq_ = seq32{};
+        delivered_length_ = 0;
+    }
+
     // ---- the send log (§6.1) ----
 
     /// New data up to `end` (exclusive) left at `now`.

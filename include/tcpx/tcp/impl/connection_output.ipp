@@ -110,18 +110,6 @@ std::size_t connection<CC>::sack_blocks_held() const noexcept
     return std::min({wanted, wire::tcp_option::sack_blocks_within(snd_.mss / 2), room});
 }
 
-// RFC 9293 §3.7.1, RFC 6691: options come out of the MSS, which counts only the fixed
-// headers. After the handshake SACK blocks are the only option we send: while they are
-// on every segment (sack_blocks_to_send), data segments are that much shorter, as
-// Linux's tcp_current_mss makes them, so none exceeds the path's MTU.
-template <congestion_control CC>
-std::uint16_t connection<CC>::data_mss() const noexcept
-{
-    // The blocks take at most half of snd_.mss (sack_blocks_to_send): what is left is
-    // at least 1.
-    return static_cast<std::uint16_t>(payload_mss() - wire::tcp_option::sack_aligned(sack_blocks_to_send()));
-}
-
 // The sequence number of a receive-buffer position: positions count from the first
 // unread byte, and RCV.NXT is position readable().
 template <congestion_control CC>

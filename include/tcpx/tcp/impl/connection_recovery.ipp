@@ -34,12 +34,20 @@ void connection<CC>::begin_flight(context& ctx) noexcept
     static_assert(std::is_trivially_destructible_v<recovery_state<CC>>,
                   "a congestion policy holds numbers: its state is copied and dropped, never destroyed");
     if (!sack_ok_ || !syn_acked_ || !ctx.cfg.sack_recovery || ctx.recovery_blocks == nullptr) return;
-    void* block = ctx.recovery_blocks->acquire();
-    if (block == nullptr) {
+    const tcpx::detail::block_pool::block b = ctx.recovery_blocks->acquire();
+    if (b.storage == nullptr) {
         ++stats_.flights_without_recovery_state;
         return;
     }
-    recovery_ = ::new (block) recovery_state<CC>{};
+    // Constructed once, in a fresh block; a used one (another flight's, or another
+    // connection's) holds a recovery_state still: only the flight's part is reset.
+    if (b.fresh) {
+        recovery_ = ::new (b.storage) recovery_state<CC>{};
+    } else {
+        recovery_ = std::launder(static_cast<recovery_state<CC>*>(b.storage));
+        recovery_->board.clear();
+        recovery_->rack.clear();
+    }
     board().use_dupthresh_rule(!ctx.cfg.rack);  // RFC 8985 in charge of losses when on
 }
 
@@ -53,7 +61,7 @@ void connection<CC>::end_flight(context& ctx) noexcept
 {
     if (undo_armed_) {
         recovery_->board.clear();
-        recovery_->rack = tcp::rack{};
+        recovery_->rack.clear();
         return;
     }
     release_recovery_state(ctx);
@@ -86,9 +94,11 @@ void connection<CC>::take_dsack_between_flights(const segment& seg, context&) no
 template <congestion_control CC>
 typename connection<CC>::sack_arrival connection<CC>::take_sack_blocks(const segment& seg, context& ctx) noexcept
 {
-    // The common ACK: no blocks, and none held from before — only RACK's steps 1-2.
+    // The common ACK: no blocks, and none held from before — only RACK's steps 1-2, and
+    // not even those when it takes everything (the flight ends: its RACK state goes).
     if (seg.header.options.sack_count == 0 && board().quiet()) {
-        if (seq_gt(seg.ack(), snd_.una)) rack_state().on_delivered(rack_state().sent_at(seg.ack() - 1), seg.ack(), ctx.now, payload_mss());
+        if (seq_gt(seg.ack(), snd_.una) && seg.ack() != snd_.max)
+            rack_state().on_delivered(rack_state().sent_at(seg.ack() - 1), seg.ack(), ctx.now, payload_mss());
         return {};
     }
     const std::uint32_t before = board().sacked_bytes();
@@ -119,7 +129,21 @@ void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, 
     // §5: "If the incoming ACK is a cumulative acknowledgment, the TCP MUST reset
     // DupAcks to zero"; a DupAck (§2: it SACKs new data) outside recovery counts.
     if (acked != 0) sack_dupacks_ = 0;
-    else if (a.sacked_new && !sack_recovering_ && sack_dupacks_ < 255) {
+    // The common ACK: it takes everything, and nothing was SACKed, lost or being
+    // probed. No loss to find, no probe to arm; only the round trips move on.
+    if (acked != 0 && snd_.una == snd_.max && !sack_recovering_ && !tlp_outstanding_ && board().quiet()) {
+        rto_guard_ = false;  // §5.1: SND.UNA has passed any RecoveryPoint
+        cwnd_limited_before_ = std::exchange(cwnd_limited_now_, false);
+        cwnd_round_end_ = snd_.max;
+        if (seq_ge(snd_.una, rack_round_end_)) {
+            reordering_.on_round();
+            rack_round_end_ = snd_.max;
+        }
+        reorder_timer_ = false;
+        disarm(timer::loss_probe);
+        return;
+    }
+    if (acked == 0 && a.sacked_new && !sack_recovering_ && sack_dupacks_ < 255) {
         // (4.2)'s FlightSize leaves out what limited transmit (§5 (3)) sends from the
         // first DupAck on: SND.UNA stands still meanwhile, so it is the flight here.
         if (sack_dupacks_ == 0) flight_before_dupacks_ = flight_size();
