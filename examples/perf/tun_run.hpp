@@ -198,6 +198,7 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
     using perf_device = Device;
     config cfg;
     cfg.address = o.net.addr;
+    cfg.prefix_length = o.net.host.prefix;  // its directed broadcast is no source (RFC 1122 §3.2.1.3)
     cfg.send_buffer = cfg.receive_buffer = std::size_t{4} << 20;  // a window for 10 Gbit/s at 3 ms
     cfg.initial_window_segments = o.initial_window;  // --iw 10: Linux's IW (RFC 6928)
     cfg.hystart = o.hystart;
@@ -237,20 +238,23 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
     const auto report = [&](tun_flow& f) {
         const auto info = st.info(f.s);
         const double seconds = std::chrono::duration<double>(f.end - f.start).count();
-        const std::uint64_t bytes = std::max(f.sent, f.received);
+        // Data acknowledged by the peer (the FIN, counted in bytes_acked, taken off).
+        const std::uint64_t acked = std::min<std::uint64_t>(info.bytes_acked, f.sent);
+        // What was delivered: what the peer acknowledged of ours, or what we read.
+        const std::uint64_t bytes = std::max(acked, f.received);
         const double bps = seconds > 0 ? static_cast<double>(bytes) * 8 / seconds : 0;
         const bool ok = !f.error && f.verified;
         if (!ok) status = 1;
         if (o.json)
             std::printf("{\"mode\":\"tun\",\"role\":\"%s\",\"mtu\":%zu,\"throughput_bps\":%.0f,\"bytes\":%llu,"
-                        "\"bytes_sent\":%llu,\"bytes_received\":%llu,\"seconds\":%.6f,\"segments\":%llu,\"segments_received\":%llu,"
+                        "\"bytes_sent\":%llu,\"bytes_acked\":%llu,\"bytes_received\":%llu,\"seconds\":%.6f,\"segments\":%llu,\"segments_received\":%llu,"
                         "\"retransmits\":%llu,\"fast_retransmits\":%llu,\"timeouts\":%llu,\"sack_recoveries\":%llu,"
                         "\"rack_marked_lost\":%llu,\"loss_probes\":%llu,\"lost_retransmits\":%llu,"
-                        "\"dsacks_received\":%llu,\"reductions_undone\":%llu,\"srtt_us\":%lld,\"verified\":%s,"
+                        "\"dsacks_received\":%llu,\"reductions_undone\":%llu,\"timestamp_undos\":%llu,\"srtt_us\":%lld,\"verified\":%s,"
                         "\"error\":\"%s\"}\n",
                         std::string{to_string(f.app)}.c_str(), tun_dev.mtu(), bps,
                         static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(f.sent),
-                        static_cast<unsigned long long>(f.received), seconds,
+                        static_cast<unsigned long long>(acked), static_cast<unsigned long long>(f.received), seconds,
                         static_cast<unsigned long long>(info.segments_sent),
                         static_cast<unsigned long long>(info.segments_received),
                         static_cast<unsigned long long>(info.retransmitted_segments),
@@ -262,11 +266,14 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
                         static_cast<unsigned long long>(info.lost_retransmits),
                         static_cast<unsigned long long>(info.dsacks_received),
                         static_cast<unsigned long long>(info.reductions_undone),
+                        static_cast<unsigned long long>(info.timestamp_undos),
                         static_cast<long long>(info.srtt.count()), f.verified ? "true" : "false",
                         f.error ? f.error.message().c_str() : "");
         else
-            std::printf("  %-8s %llu bytes sent, %llu received in %.3f s: %.1f Mbit/s, %llu retransmitted%s%s%s\n",
+            std::printf("  %-8s %llu bytes sent (%llu acknowledged), %llu received in %.3f s: %.1f Mbit/s, "
+                        "%llu retransmitted%s%s%s\n",
                         std::string{to_string(f.app)}.c_str(), static_cast<unsigned long long>(f.sent),
+                        static_cast<unsigned long long>(acked),
                         static_cast<unsigned long long>(f.received), seconds, bps / 1e6,
                         static_cast<unsigned long long>(info.retransmitted_segments),
                         o.verify ? (f.verified ? ", verified" : ", WRONG BYTES") : "", f.error ? ", error: " : "",
@@ -332,9 +339,12 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
                     break;
                 }
             }
-            if (f.shut && !f.finished) {
+            // The end of the peer's stream ends the measurement; the flow is done when
+            // our FIN, sent now, is acknowledged too (below): leaving before that, on a
+            // lossy path, would leave the peer waiting for a FIN no one resends.
+            if (f.shut && f.end == tcpx::instant{}) {
                 f.end = st.clock().now();
-                f.finished = true;
+                st.shutdown(f.s);
             }
         } else if (writes) {
             while (f.sent < o.bytes) {
@@ -354,10 +364,22 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
         // connection ended; a closed or reset connection ends a flow whatever its role.
         const tcp::state s = st.state(f.s);
         const bool fin_acked = s == tcp::state::fin_wait_2 || s == tcp::state::time_wait;
+        if (reads && f.app != tun_app::echo && !f.finished && f.shut && (s == tcp::state::closed || fin_acked)) {
+            f.finished = true;  // read to the end, and our FIN taken (LAST-ACK passed)
+            if (st.error(f.s)) f.error = st.error(f.s);
+            return;
+        }
         if (!f.finished && ((f.shut && (writes || f.app == tun_app::echo) && (fin_acked || s == tcp::state::closed)) ||
                             s == tcp::state::closed)) {
+            if (s == tcp::state::closed && !f.error && st.error(f.s)) f.error = st.error(f.s);
             if (s == tcp::state::closed && !f.error && !(f.shut && (writes || f.app == tun_app::echo)))
-                f.error = st.error(f.s) ? st.error(f.s) : std::error_code{errc::not_connected};
+                f.error = errc::not_connected;
+            // A transfer is done only when the peer has acknowledged every byte queued and
+            // the FIN after them (bytes_acked counts both): send() taking the bytes says
+            // nothing of whether they arrived, and a connection that never opened took
+            // them too.
+            if (!f.error && f.shut && (writes || f.app == tun_app::echo) && st.info(f.s).bytes_acked < f.sent + 1)
+                f.error = errc::not_connected;
             f.end = st.clock().now();
             f.finished = true;
         }

@@ -163,6 +163,8 @@ private:
     // input (impl/stack_input.ipp)
     void on_packet(std::span<const std::uint8_t> packet, instant now, packet_info info = {});
     void on_tcp(const wire::ipv4_view& ip, tcp::segment& seg, instant now, wire::checksum_accumulator* unverified);
+    /// Why a datagram from `source` is dropped unanswered, if it is (RFC 1122 §3.2.1.3).
+    std::optional<drop_reason> source_rejected(wire::ipv4_address source) const noexcept;
     /// Segments with at least this much text have their checksum verified on the copy
     /// into the receive buffer (on_tcp); shorter ones are summed at once.
     static constexpr std::size_t checksum_on_copy_from = 256;

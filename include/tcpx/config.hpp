@@ -20,6 +20,10 @@ struct config {
     // -- addressing --
     /// The stack's own IPv4 address; segments to any other address are dropped.
     wire::ipv4_address address{10, 0, 0, 1};
+    /// The prefix length of the stack's subnet, when known (0: not known), so that a
+    /// datagram from its directed broadcast address is dropped like one from
+    /// 255.255.255.255 (RFC 1122 §3.2.1.3 (d)-(e), §4.2.3.10).
+    std::uint8_t prefix_length = 0;
     /// RFC 6335 §6 dynamic range, from which connect() picks local ports.
     std::uint16_t ephemeral_port_first = 49152;
     std::uint16_t ephemeral_port_last = 65535;

@@ -22,6 +22,12 @@ enum class drop_reason : std::uint8_t {
     ipv4_bad_header_checksum,
     ipv4_fragment,
     not_our_address,        ///< destination is not the stack's address
+    source_this_network,    ///< source in 0.0.0.0/8 (RFC 1122 §3.2.1.3 (a)-(b)): no host to answer
+    source_loopback,        ///< source in 127.0.0.0/8 from a device (§3.2.1.3 (g))
+    source_multicast,       ///< source in 224.0.0.0/4 (§3.2.1.3, RFC 1112 §4)
+    source_reserved,        ///< source in 240.0.0.0/4, class E (RFC 1112 §4)
+    source_broadcast,       ///< source a limited or directed broadcast (§3.2.1.3 (c)-(e), §4.2.3.10)
+    source_is_ours,         ///< source is the stack's own address: the "land" attack
     protocol_unsupported,   ///< neither TCP nor ICMP (answered with protocol unreachable)
     tcp_truncated,
     tcp_bad_data_offset,
@@ -51,6 +57,12 @@ constexpr std::string_view to_string(drop_reason r) noexcept
     case drop_reason::ipv4_bad_header_checksum: return "ipv4_bad_header_checksum";
     case drop_reason::ipv4_fragment: return "ipv4_fragment";
     case drop_reason::not_our_address: return "not_our_address";
+    case drop_reason::source_this_network: return "source_this_network";
+    case drop_reason::source_loopback: return "source_loopback";
+    case drop_reason::source_multicast: return "source_multicast";
+    case drop_reason::source_reserved: return "source_reserved";
+    case drop_reason::source_broadcast: return "source_broadcast";
+    case drop_reason::source_is_ours: return "source_is_ours";
     case drop_reason::protocol_unsupported: return "protocol_unsupported";
     case drop_reason::tcp_truncated: return "tcp_truncated";
     case drop_reason::tcp_bad_data_offset: return "tcp_bad_data_offset";

@@ -494,3 +494,93 @@ TEST_CASE("established_data_segments_leave_room_for_the_timestamps_and_three_sac
     }
     CHECK(shrunk.front().payload.size() == 1000 - 12 - (4 + 3 * 8));
 }
+
+// ---------------------------------------------------------------------------------
+// 9. A needless recovery told by the timestamp echo (RFC 3522 §2, Eifel detection)
+// ---------------------------------------------------------------------------------
+
+namespace {
+
+/// A SACK sender with timestamps, RFC 6675's rules alone (no RACK, no probe), ten
+/// segments out at once. Returns the TSval the ten carried.
+struct eifel_sender {
+    eifel_sender()
+        : t{[] {
+              config c = scenario_config();
+              c.rack = false;
+              c.tail_loss_probe = false;
+              c.initial_window_segments = 10;
+              return c;
+          }()}
+    {
+        s = establish_passive_ts(t, ts_open{.peer_offers_sack = true, .peer_tsval = 1000});
+        pmss = conn(t, s).send_mss() - 12u;
+        REQUIRE(t.send(s, std::string(10 * pmss, 'd')) == 10 * pmss);
+        const auto burst = t.sent();
+        REQUIRE(burst.size() == 10);
+        first_tsval = burst.front().tcp.options.timestamp->tsval;
+        base = t.stack_nxt;
+    }
+    seq32 seg(std::uint32_t i) const { return base + i * pmss; }
+    /// The peer's ACK of [0, cumulative) SACKing [from, to), echoing `tsecr`.
+    std::vector<captured> ack(std::uint32_t cumulative, std::uint32_t from, std::uint32_t to, std::uint32_t tsecr)
+    {
+        wire::tcp_header h = stamped(t, ACK, t.peer_nxt, seg(cumulative), ++peer_tsval, tsecr);
+        if (from != to) {
+            h.options.sack[0] = {seg(from), seg(to)};
+            h.options.sack_count = 1;
+        }
+        t.inject(h);
+        return t.sent();
+    }
+
+    scenario t;
+    socket s{};
+    std::uint32_t pmss = 0;
+    std::uint32_t first_tsval = 0;
+    std::uint32_t peer_tsval = 1000;
+    seq32 base;
+};
+
+}  // namespace
+
+TEST_CASE("established_recovery_ended_by_an_ack_echoing_an_original_is_undone")
+{
+    // Segment 0 is only late: three later segments are SACKed, recovery halves the
+    // window and resends 0 (its TSval: RetransmitTS). Then the late original fills the
+    // hole; the ACK that ends recovery echoes the original's TSval (RFC 7323 §4.3), older
+    // than RetransmitTS: the retransmission was needless, the reduction is undone.
+    eifel_sender x;
+    const tcp::connection_info before = x.t.st.info(x.s);
+    x.t.advance(std::chrono::milliseconds{20});
+    const auto out = x.ack(0, 1, 4, x.first_tsval);
+    REQUIRE_FALSE(out.empty());
+    REQUIRE(out.front().seq() == x.seg(0));
+    const std::uint32_t retransmit_ts = out.front().tcp.options.timestamp->tsval;
+    REQUIRE(retransmit_ts > x.first_tsval);
+    REQUIRE(x.t.st.info(x.s).sack_recoveries == 1);
+    REQUIRE(x.t.st.info(x.s).ssthresh < before.cwnd);
+    (void)x.ack(10, 0, 0, x.first_tsval);
+    const tcp::connection_info after = x.t.st.info(x.s);
+    CHECK(after.reductions_undone == 1);
+    CHECK(after.timestamp_undos == 1);
+    CHECK(after.ssthresh == before.ssthresh);
+    CHECK(after.cwnd >= before.cwnd);
+    CHECK_FALSE(after.in_recovery);
+}
+
+TEST_CASE("established_recovery_ended_by_the_retransmission_echo_is_not_undone")
+{
+    // The same, but the retransmission filled the hole: the ACK echoes RetransmitTS.
+    eifel_sender x;
+    x.t.advance(std::chrono::milliseconds{20});
+    const auto out = x.ack(0, 1, 4, x.first_tsval);
+    REQUIRE_FALSE(out.empty());
+    const std::uint32_t retransmit_ts = out.front().tcp.options.timestamp->tsval;
+    const std::uint32_t ssthresh = x.t.st.info(x.s).ssthresh;
+    (void)x.ack(10, 0, 0, retransmit_ts);
+    const tcp::connection_info after = x.t.st.info(x.s);
+    CHECK(after.reductions_undone == 0);
+    CHECK(after.timestamp_undos == 0);
+    CHECK(after.ssthresh == ssthresh);
+}

@@ -17,9 +17,7 @@ void stack<Device, Clock, CC>::on_icmp(const wire::ipv4_view& ip, instant now)
         // RFC 1122 §3.2.2.6 (MUST): answer, returning the data entirely. Only packets to
         // our own address reach here, so the reply's source is cfg_.address.
         if (!cfg_.answer_ping) return drop(drop_reason::icmp_unhandled);
-        // RFC 1122 §3.2.1.3: a source that names no single host (0/8, 127/8, broadcast,
-        // multicast, class E) is discarded — answering would reflect to it.
-        if (!wire::detail::names_single_host(ip.source())) return drop(drop_reason::icmp_unhandled);
+        // A source that names no single host never gets here (stack::source_rejected).
         const std::span<std::uint8_t> out = device_.transmit_buffer(ip.total_length());
         std::size_t written = 0;
         if (out.size() < ip.total_length()) return drop(drop_reason::device_full);

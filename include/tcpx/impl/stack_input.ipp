@@ -41,6 +41,7 @@ void stack<Device, Clock, CC>::on_packet(std::span<const std::uint8_t> packet, i
     const wire::ipv4_view ip{packet};
     if (const auto ec = ip.check(); ec) return drop(drop_reason_for(static_cast<errc>(ec.value())));
     if (ip.destination() != cfg_.address) return drop(drop_reason::not_our_address);
+    if (const auto r = source_rejected(ip.source()); r) return drop(*r);
     if (ip.is_fragment()) return drop(drop_reason::ipv4_fragment);
     // RFC 2873: the TOS/precedence byte is never looked at, so it cannot cause a drop or a reset.
     if (ip.protocol() == static_cast<std::uint8_t>(wire::ip_protocol::icmp)) return on_icmp(ip, now);
@@ -75,6 +76,29 @@ void stack<Device, Clock, CC>::on_packet(std::span<const std::uint8_t> packet, i
     if (seg.header.source_port == 0 || seg.header.destination_port == 0) return malformed(drop_reason::tcp_bad_port);
     seg.payload = tv.payload();
     on_tcp(ip, seg, now, unverified ? &*unverified : nullptr);
+}
+
+// RFC 1122 §3.2.1.3 and §4.2.3.10 (MUST): a datagram whose source is not one host is
+// discarded — no SYN-ACK, reset or ICMP message may go to a broadcast, a multicast
+// group or nobody — and so is one that claims to come from the stack itself (a "land"
+// attack: a SYN from our own address and port would be answered to ourselves). A
+// loopback source is taken only by a stack whose own address is a loopback one.
+template <device Device, clock Clock, congestion_control CC>
+std::optional<drop_reason> stack<Device, Clock, CC>::source_rejected(wire::ipv4_address source) const noexcept
+{
+    if (source == cfg_.address) return drop_reason::source_is_ours;
+    switch (wire::kind_of(source)) {
+    case wire::address_kind::unicast: break;
+    case wire::address_kind::this_network: return drop_reason::source_this_network;
+    case wire::address_kind::loopback:
+        if (wire::kind_of(cfg_.address) == wire::address_kind::loopback) return std::nullopt;
+        return drop_reason::source_loopback;
+    case wire::address_kind::multicast: return drop_reason::source_multicast;
+    case wire::address_kind::reserved: return drop_reason::source_reserved;
+    case wire::address_kind::limited_broadcast: return drop_reason::source_broadcast;
+    }
+    if (wire::is_directed_broadcast(source, cfg_.address, cfg_.prefix_length)) return drop_reason::source_broadcast;
+    return std::nullopt;
 }
 
 template <device Device, clock Clock, congestion_control CC>

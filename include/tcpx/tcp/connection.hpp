@@ -100,7 +100,8 @@ struct connection_stats {
     std::uint32_t rescue_retransmits = 0;    ///< RFC 6675 §4 NextSeg rule (4)
     std::uint32_t dsacks_received = 0;       ///< RFC 2883 D-SACK blocks from the peer
     std::uint32_t dsacks_sent = 0;           ///< RFC 2883 §4: duplicates reported to the peer
-    std::uint32_t reductions_undone = 0;     ///< RFC 3708: recoveries found spurious and undone
+    std::uint32_t reductions_undone = 0;     ///< RFC 3708 / RFC 3522: recoveries found spurious and undone
+    std::uint32_t timestamp_undos = 0;       ///< ... of them, by the timestamp echo at the recovery's end (RFC 3522)
     std::uint32_t sack_reneging = 0;         ///< RFC 6675 §8: SACKed data found dropped by the peer
     std::uint32_t flights_without_recovery_state = 0;  ///< none free (config::max_recovery_states): recovered without SACK
     std::uint32_t rack_marked_lost = 0;      ///< RFC 8985 §6.2: times RACK declared data lost
@@ -369,6 +370,8 @@ private:
     void note_sack_arrival(seq32 first) noexcept;
     void note_duplicate(seq32 left, seq32 right) noexcept;
     void count_dsack_for_undo(const sack_scoreboard::update_result& r, context& ctx) noexcept;
+    bool recovery_needless_by_timestamp(const segment& seg) const noexcept;
+    void undo_reduction(context& ctx) noexcept;
     void note_held_duplicate(std::size_t offset, std::size_t length) noexcept;
     std::uint16_t advertise_window(context& ctx) noexcept;
     std::uint32_t receive_space(const config& cfg) const noexcept;

@@ -81,7 +81,8 @@ struct connection_info {
     std::uint64_t rescue_retransmits = 0;
     std::uint64_t dsacks_received = 0;       ///< Linux's TCPDSACKRecv
     std::uint64_t dsacks_sent = 0;           ///< Linux's TCPDSACKOldSent + TCPDSACKOfoSent
-    std::uint64_t reductions_undone = 0;     ///< Linux's TCPDSACKUndo
+    std::uint64_t reductions_undone = 0;     ///< Linux's TCPDSACKUndo + TCPFullUndo
+    std::uint64_t timestamp_undos = 0;       ///< ... of them by the timestamp echo (RFC 3522; Linux's TCPFullUndo)
     std::uint64_t sack_reneging = 0;         ///< Linux's TCPSACKReneging
     std::uint64_t flights_without_recovery_state = 0;  ///< config::max_recovery_states was reached
     std::uint64_t rack_marked_lost = 0;      ///< RFC 8985 §6.2 verdicts that marked data lost
@@ -139,6 +140,7 @@ connection_info info_of(const connection<CC>& c, instant now) noexcept
     i.dsacks_received = s.dsacks_received;
     i.dsacks_sent = s.dsacks_sent;
     i.reductions_undone = s.reductions_undone;
+    i.timestamp_undos = s.timestamp_undos;
     i.sack_reneging = s.sack_reneging;
     i.flights_without_recovery_state = s.flights_without_recovery_state;
     i.rack_marked_lost = s.rack_marked_lost;
@@ -193,6 +195,7 @@ inline std::string to_string(const connection_info& i)
     if (i.dsacks_received != 0) out += " dsack_recv:" + std::to_string(i.dsacks_received);
     if (i.dsacks_sent != 0) out += " dsack_sent:" + std::to_string(i.dsacks_sent);
     if (i.reductions_undone != 0) out += " undo:" + std::to_string(i.reductions_undone);
+    if (i.timestamp_undos != 0) out += " ts_undo:" + std::to_string(i.timestamp_undos);
     if (i.sack_reneging != 0) out += " reneging:" + std::to_string(i.sack_reneging);
     if (i.flights_without_recovery_state != 0)
         out += " no_recovery_state:" + std::to_string(i.flights_without_recovery_state);

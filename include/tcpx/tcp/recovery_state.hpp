@@ -27,6 +27,8 @@ struct recovery_state {
     /// The policy before the current recovery's reduction, restored if D-SACK shows
     /// every retransmission of that recovery needless.
     CC cc_before_loss{cc::init{}};
+    /// RFC 3522 §2 RetransmitTS: our TSval on the recovery's first retransmission.
+    std::uint32_t first_retransmit_tsval = 0;
 };
 
 }  // namespace tcpx::tcp

@@ -42,6 +42,38 @@ struct ipv4_address {
     friend constexpr auto operator<=>(ipv4_address, ipv4_address) noexcept = default;
 };
 
+/// What an address names, as far as a host must tell (RFC 1122 §3.2.1.3, RFC 1112 §4,
+/// RFC 6890). Only `unicast` names one host.
+enum class address_kind : std::uint8_t {
+    unicast,
+    this_network,       ///< 0.0.0.0/8: {0, 0} and {0, host}, sources only during initialization (§3.2.1.3 (a)-(b))
+    loopback,           ///< 127.0.0.0/8: "MUST NOT appear outside a host" (§3.2.1.3 (g))
+    multicast,          ///< 224.0.0.0/4, class D (RFC 1112 §4)
+    reserved,           ///< 240.0.0.0/4 but the limited broadcast: class E (RFC 1112 §4, RFC 6890)
+    limited_broadcast,  ///< 255.255.255.255 (§3.2.1.3 (c))
+};
+
+constexpr address_kind kind_of(ipv4_address a) noexcept
+{
+    const std::uint32_t first_octet = a.value >> 24;
+    if (a.value == 0xffff'ffffu) return address_kind::limited_broadcast;
+    if (first_octet == 0) return address_kind::this_network;
+    if (first_octet == 127) return address_kind::loopback;
+    if (first_octet >= 240) return address_kind::reserved;
+    if (first_octet >= 224) return address_kind::multicast;
+    return address_kind::unicast;
+}
+
+/// RFC 1122 §3.2.1.3 (d)-(e), RFC 922: the directed broadcast of the subnet `ours`
+/// belongs to with a prefix of `prefix_length` bits — every host bit set. A /31 (RFC
+/// 3021) and a /32 have none, nor has an unknown prefix (0).
+constexpr bool is_directed_broadcast(ipv4_address a, ipv4_address ours, std::uint8_t prefix_length) noexcept
+{
+    if (prefix_length == 0 || prefix_length > 30) return false;
+    const std::uint32_t host_bits = 0xffff'ffffu >> prefix_length;
+    return (a.value & ~host_bits) == (ours.value & ~host_bits) && (a.value & host_bits) == host_bits;
+}
+
 /// IP protocol numbers tcpx handles (IANA "Assigned Internet Protocol Numbers").
 enum class ip_protocol : std::uint8_t { icmp = 1, tcp = 6, udp = 17 };
 

@@ -447,6 +447,10 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
     if (sack_recovering_ && !inside_sack_recovery) {
         sack_recovering_ = false;
         reordering_.on_recovery_end();
+        if (recovery_needless_by_timestamp(seg)) {
+            undo_reduction(ctx);
+            ++stats_.timestamp_undos;
+        }
     }
     // The handshake's ACK of our SYN is no congestion signal (RFC 5681 §3.1 counts data).
     if (!acks_syn && is_synchronized(state_) && !inside_sack_recovery) {

@@ -508,16 +508,17 @@ void connection<CC>::send_range(seq32 begin, std::uint32_t length, context& ctx,
     if (out.header.options.sack_count > fit) out.header.options.sack_count = static_cast<std::uint8_t>(fit);
     record_sent(out, seq_length, ctx);
     board().record_retransmit(begin, begin + length, snd_.max, ctx.now);
-    if (undo_armed_ && sack_recovering_ && seq_lt(begin, undo_end_))
+    if (undo_armed_ && sack_recovering_ && seq_lt(begin, undo_end_)) {
+        // RFC 3522 §2 RetransmitTS: the TSval of the recovery's first retransmission.
+        if (undo_retransmits_ == 0) recovery_->first_retransmit_tsval = ts_clock(ctx.now);
         undo_retransmits_ += (length + payload_mss() - 1) / payload_mss();
+    }
 }
 
 // RFC 3708 §3 (D-SACK detection of a spurious recovery): "if the TCP data sender
 // receives a D-SACK for each of the retransmitted segments" of a recovery, none was
 // lost — reordering, or a delay, set it off. Counted per segment of the recovery's
-// range, as Linux's undo_retrans. The response, RFC 9438 §4.9 for CUBIC and the same
-// for every policy: the state from before the reduction comes back (never a smaller
-// window than the one that has grown since), and a recovery still running ends.
+// range, as Linux's undo_retrans; undo_reduction() is the response.
 template <congestion_control CC>
 void connection<CC>::count_dsack_for_undo(const sack_scoreboard::update_result& r, context& ctx) noexcept
 {
@@ -527,6 +528,31 @@ void connection<CC>::count_dsack_for_undo(const sack_scoreboard::update_result& 
     const std::uint32_t segments = (d.size() + payload_mss() - 1) / payload_mss();
     undo_retransmits_ -= std::min(undo_retransmits_, segments);
     if (undo_retransmits_ != 0) return;
+    undo_reduction(ctx);
+}
+
+// RFC 3522 §2, the Eifel detection algorithm, where Linux applies it (tcp_packet_delayed,
+// at the end of a recovery): the ACK that ends the recovery echoes a timestamp older than
+// the recovery's first retransmission, so it was sent for an original transmission — the
+// originals all arrived, late (reordering, or a delay), and every retransmission was
+// needless. RFC 7323 §4.3 makes the echo that of the segment that filled the hole: the
+// retransmission's own TSval if it was the retransmission, an older one if the original.
+// The same 1 ms clock stamps both: an original sent in the same millisecond as the
+// retransmission cannot be told apart, and is not taken as one.
+template <congestion_control CC>
+bool connection<CC>::recovery_needless_by_timestamp(const segment& seg) const noexcept
+{
+    if (!ts_ok_ || !undo_armed_ || undo_retransmits_ == 0 || !seg.header.options.timestamp) return false;
+    const std::uint32_t tsecr = seg.header.options.timestamp->tsecr;
+    return tsecr != 0 && static_cast<std::int32_t>(tsecr - recovery_->first_retransmit_tsval) < 0;
+}
+
+// The response to a needless recovery, RFC 9438 §4.9 for CUBIC and the same for every
+// policy: the state from before the reduction comes back (never a smaller window than the
+// one that has grown since), and a recovery still running ends.
+template <congestion_control CC>
+void connection<CC>::undo_reduction(context& ctx) noexcept
+{
     undo_armed_ = false;
     if constexpr (std::is_copy_assignable_v<CC>) {
         const cc_values before = cc_now();

@@ -8,25 +8,6 @@ namespace tcpx::wire {
 
 namespace detail {
 
-// RFC 1112 §4 (class D): 224.0.0.0/4.
-constexpr bool is_multicast(ipv4_address a) noexcept { return (a.value >> 28) == 0xeu; }
-
-// RFC 1122 §3.2.1.3 (c): 255.255.255.255, the limited broadcast.
-constexpr bool is_limited_broadcast(ipv4_address a) noexcept { return a.value == 0xffff'ffffu; }
-
-// RFC 1122 §3.2.2: "a source address [that] does not define a single host -- e.g., a
-// zero address, a loopback address, a broadcast address, a multicast address, or a
-// Class E address". Zero is all of 0/8 (RFC 1122 §3.2.1.3 (a)-(b): {0, host} only
-// ever as the source of an initialization procedure; RFC 1812 §4.3.2.7: "network
-// prefix of zero"); 240/4 (class E) holds the limited broadcast.
-constexpr bool names_single_host(ipv4_address a) noexcept
-{
-    const std::uint32_t first_octet = a.value >> 24;
-    if (first_octet == 0) return false;
-    if (first_octet == 127) return false;  // RFC 1122 §3.2.1.3 (g): never outside a host
-    return first_octet < 224;              // 224/4 multicast, 240/4 class E
-}
-
 // The IPv4 header every datagram here carries. DF set and identification 0, as on
 // tcpx's TCP segments: tcpx keeps no identification counter, and RFC 6864 §4.1 lets
 // only an atomic datagram (DF set, not a fragment) carry a repeated identification.
@@ -105,11 +86,14 @@ inline bool may_send_icmp_error(const ipv4_view& offending) noexcept
     if (offending.fragment_offset() != 0) return false;
     // RFC 1122 §3.2.2 (MUST NOT): not about a datagram destined to an IP broadcast or
     // IP multicast address (the broadcast storms of its DISCUSSION).
-    if (detail::is_limited_broadcast(offending.destination()) || detail::is_multicast(offending.destination()))
+    const address_kind to = kind_of(offending.destination());
+    if (to == address_kind::limited_broadcast || to == address_kind::multicast)
         return false;
     // RFC 1122 §3.2.2 (MUST NOT): not about a datagram whose source address does not
     // define a single host; the answer would go to nobody, or to everybody.
-    if (!detail::names_single_host(offending.source())) return false;
+    // RFC 1122 §3.2.2 names "a zero address, a loopback address, a broadcast address, a
+    // multicast address, or a Class E address" (kind_of, wire/ipv4.hpp).
+    if (kind_of(offending.source()) != address_kind::unicast) return false;
     // RFC 1122 §3.2.2 (MUST NOT): not about an ICMP error message. Nor about a type
     // tcpx does not know: those it silently discards (§3.2.2), and RFC 1812 §4.3.2.7
     // sends no error where a packet is silently discarded. An empty ICMP payload has
