@@ -27,7 +27,7 @@ enum class drop_reason : std::uint8_t {
     source_multicast,       ///< source in 224.0.0.0/4 (§3.2.1.3, RFC 1112 §4)
     source_reserved,        ///< source in 240.0.0.0/4, class E (RFC 1112 §4)
     source_broadcast,       ///< source a limited or directed broadcast (§3.2.1.3 (c)-(e), §4.2.3.10)
-    source_is_ours,         ///< source is the stack's own address: the "land" attack
+    source_is_ours,         ///< from the stack's own address and port to that port: the "land" attack
     protocol_unsupported,   ///< neither TCP nor ICMP (answered with protocol unreachable)
     tcp_truncated,
     tcp_bad_data_offset,

@@ -819,3 +819,22 @@ TEST_CASE("established_sack_flight_without_a_free_recovery_state_is_recovered_by
     CHECK(conn_a->has_recovery_state());
     CHECK(conn_a->snd().una == a_base);
 }
+
+TEST_CASE("established_sack_recovery_state_kept_for_an_undo_goes_back_two_srtts_after_the_flight")
+{
+    // A block kept for a D-SACK that never comes is not kept for good: the loss-probe
+    // timer, idle between flights, gives it back.
+    sack_sender x;
+    x.queue(12);
+    REQUIRE(x.take().size() == 10);
+    x.t.advance(std::chrono::milliseconds{10});
+    REQUIRE(x.ack(0, {{1, 4}}).front().seq() == x.seg(0));
+    (void)x.ack(10);
+    (void)x.ack(x.highest());
+    REQUIRE(x.conn().snd().una == x.conn().snd().max);
+    REQUIRE(x.conn().has_recovery_state());
+    x.t.advance(std::chrono::seconds{1});
+    CHECK_FALSE(x.conn().has_recovery_state());
+    CHECK(x.t.st.recovery_states().in_use() == 0);
+    CHECK(x.info().reductions_undone == 0);
+}

@@ -29,7 +29,6 @@ const bad_source bad_sources[] = {
     {{240, 0, 0, 1}, drop_reason::source_reserved},            // class E
     {{254, 1, 1, 1}, drop_reason::source_reserved},
     {{255, 255, 255, 255}, drop_reason::source_broadcast},     // §3.2.1.3 (c)
-    {{10, 0, 0, 1}, drop_reason::source_is_ours},              // the stack's own address
 };
 
 }  // namespace
@@ -103,6 +102,23 @@ TEST_CASE("listen_syn_from_loopback_is_taken_by_a_stack_on_a_loopback_address")
     // that host's loopback, and its peers are too.
     CHECK(syn_answered({127, 0, 0, 1}, 0, {127, 0, 0, 2}));
     CHECK_FALSE(syn_answered({10, 0, 0, 1}, 0, {127, 0, 0, 2}));
+}
+
+TEST_CASE("listen_syn_from_our_own_address_and_port_is_dropped_but_another_port_is_answered")
+{
+    // The "land" attack: our address and port as the source of a SYN to that port.
+    scenario t;
+    std::error_code ec;
+    (void)t.st.listen(t.local_port, 8, ec);
+    t.peer_address = t.st.configuration().address;
+    t.peer_port = t.local_port;
+    t.inject(t.segment(SYN, t.peer_iss));
+    t.expect_nothing();
+    CHECK(t.st.counters().dropped(drop_reason::source_is_ours) == 1);
+    // From our address but another port: a connection to ourselves, which is allowed.
+    t.peer_port = 40000;
+    t.inject(t.segment(SYN, t.peer_iss));
+    CHECK(t.expect_one().flags() == (SYN | ACK));
 }
 
 TEST_CASE("kind_of_classifies_every_special_block")

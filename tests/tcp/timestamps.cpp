@@ -533,6 +533,16 @@ struct eifel_sender {
         t.inject(h);
         return t.sent();
     }
+    /// 20 ms on, the peer SACKs segments 1-3: segment 0 is retransmitted and recovery
+    /// begins. Returns the retransmission's TSval.
+    std::uint32_t enter_recovery()
+    {
+        t.advance(std::chrono::milliseconds{20});
+        const auto out = ack(0, 1, 4, first_tsval);
+        REQUIRE_FALSE(out.empty());
+        REQUIRE(out.front().seq() == seg(0));
+        return out.front().tcp.options.timestamp->tsval;
+    }
 
     scenario t;
     socket s{};
@@ -552,11 +562,7 @@ TEST_CASE("established_recovery_ended_by_an_ack_echoing_an_original_is_undone")
     // than RetransmitTS: the retransmission was needless, the reduction is undone.
     eifel_sender x;
     const tcp::connection_info before = x.t.st.info(x.s);
-    x.t.advance(std::chrono::milliseconds{20});
-    const auto out = x.ack(0, 1, 4, x.first_tsval);
-    REQUIRE_FALSE(out.empty());
-    REQUIRE(out.front().seq() == x.seg(0));
-    const std::uint32_t retransmit_ts = out.front().tcp.options.timestamp->tsval;
+    const std::uint32_t retransmit_ts = x.enter_recovery();
     REQUIRE(retransmit_ts > x.first_tsval);
     REQUIRE(x.t.st.info(x.s).sack_recoveries == 1);
     REQUIRE(x.t.st.info(x.s).ssthresh < before.cwnd);
@@ -573,14 +579,27 @@ TEST_CASE("established_recovery_ended_by_the_retransmission_echo_is_not_undone")
 {
     // The same, but the retransmission filled the hole: the ACK echoes RetransmitTS.
     eifel_sender x;
-    x.t.advance(std::chrono::milliseconds{20});
-    const auto out = x.ack(0, 1, 4, x.first_tsval);
-    REQUIRE_FALSE(out.empty());
-    const std::uint32_t retransmit_ts = out.front().tcp.options.timestamp->tsval;
+    const std::uint32_t retransmit_ts = x.enter_recovery();
     const std::uint32_t ssthresh = x.t.st.info(x.s).ssthresh;
     (void)x.ack(10, 0, 0, retransmit_ts);
     const tcp::connection_info after = x.t.st.info(x.s);
     CHECK(after.reductions_undone == 0);
     CHECK(after.timestamp_undos == 0);
+    CHECK(after.ssthresh == ssthresh);
+}
+
+TEST_CASE("established_recovery_whose_head_was_lost_is_not_undone_when_a_later_hole_was_late")
+{
+    // Segment 0 is lost, segment 5 only late. The ACK that ends the recovery echoes
+    // 5's original (it filled the last hole), but the first ACK past the head echoed
+    // the retransmission of 0: a loss was repaired, the reduction stays.
+    eifel_sender x;
+    const std::uint32_t retransmit_ts = x.enter_recovery();
+    (void)x.ack(5, 6, 10, retransmit_ts);  // the retransmission of 0 arrived; 5 missing
+    const std::uint32_t ssthresh = x.t.st.info(x.s).ssthresh;
+    (void)x.ack(10, 0, 0, x.first_tsval);  // 5's original, late
+    const tcp::connection_info after = x.t.st.info(x.s);
+    CHECK(after.timestamp_undos == 0);
+    CHECK(after.reductions_undone == 0);
     CHECK(after.ssthresh == ssthresh);
 }

@@ -74,19 +74,23 @@ void stack<Device, Clock, CC>::on_packet(std::span<const std::uint8_t> packet, i
     tcp::segment seg;
     if (const auto ec = wire::tcp_header::parse(tv, seg.header); ec) return malformed(drop_reason::tcp_bad_option);
     if (seg.header.source_port == 0 || seg.header.destination_port == 0) return malformed(drop_reason::tcp_bad_port);
+    // The "land" attack: a SYN from our own address and port to itself would be answered
+    // to itself, in a loop (RFC 4987 §2's survey of SYN attacks; Linux drops it as a
+    // segment with source equal to destination).
+    if (ip.source() == cfg_.address && seg.header.source_port == seg.header.destination_port)
+        return malformed(drop_reason::source_is_ours);
     seg.payload = tv.payload();
     on_tcp(ip, seg, now, unverified ? &*unverified : nullptr);
 }
 
 // RFC 1122 §3.2.1.3 and §4.2.3.10 (MUST): a datagram whose source is not one host is
 // discarded — no SYN-ACK, reset or ICMP message may go to a broadcast, a multicast
-// group or nobody — and so is one that claims to come from the stack itself (a "land"
-// attack: a SYN from our own address and port would be answered to ourselves). A
-// loopback source is taken only by a stack whose own address is a loopback one.
+// group or nobody. A loopback source is taken only by a stack whose own address is a
+// loopback one. (A segment from our own address and to its own port, the "land"
+// attack, is on_packet's: a connection to ourselves on other ports is legitimate.)
 template <device Device, clock Clock, congestion_control CC>
 std::optional<drop_reason> stack<Device, Clock, CC>::source_rejected(wire::ipv4_address source) const noexcept
 {
-    if (source == cfg_.address) return drop_reason::source_is_ours;
     switch (wire::kind_of(source)) {
     case wire::address_kind::unicast: break;
     case wire::address_kind::this_network: return drop_reason::source_this_network;

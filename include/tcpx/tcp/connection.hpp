@@ -371,6 +371,8 @@ private:
     void note_duplicate(seq32 left, seq32 right) noexcept;
     void count_dsack_for_undo(const sack_scoreboard::update_result& r, context& ctx) noexcept;
     bool recovery_needless_by_timestamp(const segment& seg) const noexcept;
+    bool echo_predates_retransmission(const segment& seg) const noexcept;
+    void note_head_echo(const segment& seg) noexcept;
     void undo_reduction(context& ctx) noexcept;
     void note_held_duplicate(std::size_t offset, std::size_t length) noexcept;
     std::uint16_t advertise_window(context& ctx) noexcept;

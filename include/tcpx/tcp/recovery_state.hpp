@@ -29,6 +29,9 @@ struct recovery_state {
     CC cc_before_loss{cc::init{}};
     /// RFC 3522 §2 RetransmitTS: our TSval on the recovery's first retransmission.
     std::uint32_t first_retransmit_tsval = 0;
+    /// The first ACK past the recovery's head was seen, and echoed an original's TSval.
+    bool head_echo_seen = false;
+    bool head_echo_original = false;
 };
 
 }  // namespace tcpx::tcp

@@ -443,6 +443,7 @@ void connection<CC>::process_new_ack(const segment& seg, context& ctx) noexcept
     // RFC 6675 §5 (B): an ACK inside a SACK recovery is the connection's (the
     // scoreboard and PRR); (A) the one that covers RecoveryPoint ends it, and the
     // policy sees that one as the end of its recovery.
+    if (sack_recovering_) note_head_echo(seg);  // RFC 3522 §2 (recovery_needless_by_timestamp)
     const bool inside_sack_recovery = sack_recovering_ && seq_lt(seg.ack(), recovery_point_);
     if (sack_recovering_ && !inside_sack_recovery) {
         sack_recovering_ = false;

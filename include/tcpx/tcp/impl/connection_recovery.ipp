@@ -59,9 +59,21 @@ void connection<CC>::begin_flight(context& ctx) noexcept
 template <congestion_control CC>
 void connection<CC>::end_flight(context& ctx) noexcept
 {
+    // Nothing is in flight: whatever recovery, probe or head retransmission was pending
+    // has nothing left to act on (a probe that found everything taken may still learn
+    // of a D-SACK: tlp_outstanding_ stays).
+    sack_recovering_ = false;
+    sndcnt_ = 0;
+    retransmit_head_ = false;
+    tlp_due_ = false;
+    reorder_timer_ = false;
     if (undo_armed_) {
+        // Kept two SRTTs (at least 10 ms, the probe timer's floor): the D-SACK of a late
+        // original comes within a round trip of the ACK that took everything. Then the
+        // loss-probe timer, idle otherwise between flights, gives the block back.
         recovery_->board.clear();
         recovery_->rack.clear();
+        arm(timer::loss_probe, ctx.now + std::max<duration>(2 * rtt_.srtt(), std::chrono::milliseconds{10}));
         return;
     }
     release_recovery_state(ctx);
@@ -73,7 +85,13 @@ void connection<CC>::release_recovery_state(context& ctx) noexcept
     if (recovery_ == nullptr) return;
     ctx.recovery_blocks->release(recovery_);
     recovery_ = nullptr;
+    // What only a recovery state gives meaning to goes with it.
     undo_armed_ = false;
+    sack_recovering_ = false;
+    sndcnt_ = 0;
+    retransmit_head_ = false;
+    tlp_due_ = false;
+    reorder_timer_ = false;
 }
 
 // RFC 2883 §4 between flights: a first block wholly below the cumulative ACK reports a
@@ -86,6 +104,8 @@ void connection<CC>::take_dsack_between_flights(const segment& seg, context&) no
     if (blocks.empty() || !seq_lt(blocks[0].left, blocks[0].right) || !seq_le(blocks[0].right, seg.ack())) return;
     ++stats_.dsacks_received;
     reordering_.on_dsack();
+    // RFC 8985 §7.4.1: a D-SACK for a probe that retransmitted: both copies arrived.
+    if (tlp_outstanding_ && tlp_is_retrans_) tlp_outstanding_ = false;
 }
 
 // RFC 6675 §5: "Upon the receipt of any ACK containing SACK information, the
@@ -133,8 +153,10 @@ void connection<CC>::after_sack_ack(std::uint32_t acked, const sack_arrival& a, 
     // probed. No loss to find, no probe to arm; only the round trips move on.
     if (acked != 0 && snd_.una == snd_.max && !sack_recovering_ && !tlp_outstanding_ && board().quiet()) {
         rto_guard_ = false;  // §5.1: SND.UNA has passed any RecoveryPoint
-        cwnd_limited_before_ = std::exchange(cwnd_limited_now_, false);
-        cwnd_round_end_ = snd_.max;
+        if (seq_ge(snd_.una, cwnd_round_end_)) {
+            cwnd_limited_before_ = std::exchange(cwnd_limited_now_, false);
+            cwnd_round_end_ = snd_.max;
+        }
         if (seq_ge(snd_.una, rack_round_end_)) {
             reordering_.on_round();
             rack_round_end_ = snd_.max;
@@ -226,6 +248,7 @@ void connection<CC>::enter_sack_recovery(context& ctx) noexcept
     undo_marker_ = snd_.una;
     undo_end_ = snd_.max;
     undo_retransmits_ = 0;
+    recovery_->head_echo_seen = recovery_->head_echo_original = false;
     const std::uint32_t flight = reduction_flight();
     const cc_values before = cc_now();
     if constexpr (detail::handles_loss_event<CC>) {
@@ -432,7 +455,12 @@ void connection<CC>::arm_loss_probe(context& ctx) noexcept
 template <congestion_control CC>
 void connection<CC>::on_loss_probe_timeout(context& ctx) noexcept
 {
-    if (!sack_recovery_on() || snd_.una == snd_.max) return;
+    // Between flights the timer can only be end_flight()'s: the wait for a late D-SACK is over.
+    if (snd_.una == snd_.max) {
+        release_recovery_state(ctx);
+        return;
+    }
+    if (!sack_recovery_on()) return;
     if (reorder_timer_) {
         reorder_timer_ = false;
         // RFC 8985 §6.2 step 5: what the timer found lost starts a recovery (RFC 6675 §5
@@ -540,11 +568,33 @@ void connection<CC>::count_dsack_for_undo(const sack_scoreboard::update_result& 
 // The same 1 ms clock stamps both: an original sent in the same millisecond as the
 // retransmission cannot be told apart, and is not taken as one.
 template <congestion_control CC>
-bool connection<CC>::recovery_needless_by_timestamp(const segment& seg) const noexcept
+bool connection<CC>::echo_predates_retransmission(const segment& seg) const noexcept
 {
     if (!ts_ok_ || !undo_armed_ || undo_retransmits_ == 0 || !seg.header.options.timestamp) return false;
     const std::uint32_t tsecr = seg.header.options.timestamp->tsecr;
     return tsecr != 0 && static_cast<std::int32_t>(tsecr - recovery_->first_retransmit_tsval) < 0;
+}
+
+// RFC 3522 §2 judges by "the first acceptable ACK" after the retransmission, the one
+// that acknowledges the first retransmitted segment; Linux by the ACK that ends the
+// recovery. Each alone can undo a recovery that repaired a loss — the head only late but
+// a later hole lost (RFC 3522's ACK echoes an original), or the head lost and the last
+// hole only late (Linux's does) — so both must echo an original: every hole was filled
+// by its first transmission. Called for each ACK of new data inside a recovery.
+template <congestion_control CC>
+void connection<CC>::note_head_echo(const segment& seg) noexcept
+{
+    if (recovery_ == nullptr || recovery_->head_echo_seen || undo_retransmits_ == 0 || !seq_gt(seg.ack(), undo_marker_))
+        return;
+    recovery_->head_echo_seen = true;
+    recovery_->head_echo_original = echo_predates_retransmission(seg);
+}
+
+template <congestion_control CC>
+bool connection<CC>::recovery_needless_by_timestamp(const segment& seg) const noexcept
+{
+    return recovery_ != nullptr && recovery_->head_echo_seen && recovery_->head_echo_original &&
+           echo_predates_retransmission(seg);
 }
 
 // The response to a needless recovery, RFC 9438 §4.9 for CUBIC and the same for every

@@ -26,6 +26,7 @@ void connection<CC>::open_active(const four_tuple& id, seq32 iss, context& ctx, 
     *this = connection{};
     id_ = id;
     iss_ = iss;
+    cwnd_round_end_ = rack_round_end_ = iss;  // rounds count from the first sequence number
     ts_offset_ = ts_offset;
     snd_.una = snd_.nxt = snd_.max = iss;
     snd_.mss = announced_mss(ctx.cfg);
