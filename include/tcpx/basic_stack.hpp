@@ -35,6 +35,7 @@
 #include <tcpx/tcp/icmp_error.hpp>
 #include <tcpx/tcp/info.hpp>
 #include <tcpx/tcp/isn.hpp>
+#include <tcpx/tcp/syn_cookie.hpp>
 #include <tcpx/time.hpp>
 #include <tcpx/trace.hpp>
 #include <tcpx/wire/icmp.hpp>
@@ -173,6 +174,13 @@ private:
     /// sequence number, which the new ISS must exceed (RFC 6191 §2).
     void on_listen(const wire::ipv4_view& ip, const tcp::segment& seg, std::uint32_t l, instant now,
                    std::optional<seq32> iss_after = std::nullopt);
+    /// RFC 4987 §3.6: answer a SYN with a cookie and keep nothing.
+    void send_syn_cookie(const wire::ipv4_view& ip, const tcp::segment& seg, instant now);
+    /// An ACK to listener `l`: if it returns one of our cookies, the connection it opens
+    /// takes it (true); false: not a cookie, the listener's rules apply.
+    bool accept_syn_cookie(const wire::ipv4_view& ip, const tcp::segment& seg, std::uint32_t l, instant now);
+    /// Whether ACKs to a listener are checked for cookies: only while cookies may be out.
+    bool cookies_outstanding(instant now) const noexcept;
     void after_input(std::uint32_t index, tcp::state before, instant now);
     void drop(drop_reason r) noexcept { ++counters_.drops[static_cast<std::size_t>(r)]; }
 
@@ -199,6 +207,7 @@ private:
     }
     std::uint32_t allocate_slot();
     void reclaim(std::uint32_t index);
+    void release_slot(std::uint32_t index);  ///< reclaim() without counting a connection
     void enqueue_accepted(std::uint32_t index, instant now);
     slot* find(tcpx::socket s) noexcept;
     const slot* find(tcpx::socket s) const noexcept;
@@ -212,6 +221,8 @@ private:
     tcp::chunk_pool pool_;
     detail::block_pool recovery_blocks_;       ///< tcp::recovery_state of the flights of SACK connections
     tcp::isn_generator isn_;
+    tcp::syn_cookie_generator cookies_;
+    std::optional<instant> last_cookie_sent_;  ///< RFC 4987 §3.6: when a cookie last went out
     detail::stable_vector<slot> slots_;       ///< control blocks; grows in chunks, never moves
     std::vector<std::uint32_t> free_slots_;
     detail::flat_table table_;                ///< 4-tuple -> slot (O(1), keyed hash)
@@ -238,3 +249,4 @@ private:
 #include <tcpx/impl/stack_icmp.ipp>
 #include <tcpx/impl/stack_input.ipp>
 #include <tcpx/impl/stack_output.ipp>
+#include <tcpx/impl/stack_syn_cookies.ipp>

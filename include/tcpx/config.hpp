@@ -16,6 +16,14 @@
 
 namespace tcpx {
 
+/// When a listener answers a SYN with an RFC 4987 §3.6 SYN cookie instead of keeping a
+/// half-open connection (config::syn_cookies).
+enum class syn_cookie_mode : std::uint8_t {
+    never,      ///< a full table or accept queue drops the SYN, as without cookies
+    when_full,  ///< only while config::max_half_open or the listener's backlog is reached (Linux's default, tcp_syncookies = 1)
+    always,     ///< every SYN (Linux's tcp_syncookies = 2): for tests and for hosts always under attack
+};
+
 struct config {
     // -- addressing --
     /// The stack's own IPv4 address; segments to any other address are dropped.
@@ -111,6 +119,9 @@ struct config {
     std::size_t max_connections = 65536;   ///< live connections of every state, TIME-WAIT included
     std::size_t max_listen_backlog = 4096; ///< upper bound for listen()'s backlog
     std::size_t max_half_open = 1024;      ///< connections in SYN-RECEIVED, stack-wide
+    /// RFC 4987 §3.6: past max_half_open or a full accept queue, SYNs are answered with a
+    /// cookie and no state (tcp/syn_cookie.hpp); the ACK that returns it opens the connection.
+    syn_cookie_mode syn_cookies = syn_cookie_mode::when_full;
     /// SACK loss-recovery states (tcp/recovery_state.hpp, about a kilobyte each), held
     /// by connections with data in flight; 0: one for every connection (max_connections).
     /// A flight that finds none free is recovered without SACK, by the policy.

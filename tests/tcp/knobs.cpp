@@ -708,10 +708,11 @@ TEST_CASE("config_max_connections_drops_syn_at_the_limit")
 TEST_CASE("config_max_half_open_drops_syn_beyond_it")
 {
     // RFC 4987 §3 (SYN flooding) / DESIGN.md bounds: at config::max_half_open
-    // connections in SYN-RECEIVED, further SYNs are dropped and counted; once one
-    // completes, a SYN is taken again.
+    // connections in SYN-RECEIVED and with SYN cookies off, further SYNs are dropped and
+    // counted; once one completes, a SYN is taken again.
     config cfg = scenario_config();
     cfg.max_half_open = 1;
+    cfg.syn_cookies = syn_cookie_mode::never;
     scenario t{cfg};
     t.open_passive();
     const std::uint16_t first_port = t.peer_port;
@@ -733,9 +734,10 @@ TEST_CASE("config_max_listen_backlog_caps_the_accept_queue")
 {
     // RFC 9293 §3.10.1 leaves queueing to the implementation; tcpx caps listen()'s
     // backlog at config::max_listen_backlog, and a SYN for a full queue is refused
-    // with <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK> (§3.10.7.1 form), counted.
+    // with <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK> (§3.10.7.1 form) when SYN cookies are off, counted.
     config cfg = scenario_config();
     cfg.max_listen_backlog = 1;
+    cfg.syn_cookies = syn_cookie_mode::never;
     scenario t{cfg};
     t.open_passive(8);  // asks for 8, gets 1
     t.inject(t.peer_ack(t.stack_nxt));

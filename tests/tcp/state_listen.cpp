@@ -215,12 +215,14 @@ TEST_CASE("listen_syn_without_window_scale_gets_none")
     CHECK(synack.window() == 65535);
 }
 
-TEST_CASE("listen_syn_when_accept_queue_is_full_gets_rst")
+TEST_CASE("listen_syn_when_accept_queue_is_full_gets_rst_without_cookies")
 {
-    // Bounded accept queue (DESIGN.md): with `backlog` finished connections waiting, a
-    // new SYN is refused at once, as §3.10.7.1 answers a port with no room:
-    // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
-    scenario t;
+    // Bounded accept queue (DESIGN.md): with `backlog` finished connections waiting and
+    // SYN cookies off, a new SYN is refused at once, as §3.10.7.1 answers a port with no
+    // room: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. (With cookies: syn_cookies.cpp.)
+    config c = scenario_config();
+    c.syn_cookies = syn_cookie_mode::never;
+    scenario t{c};
     listen_on(t, 1);
     const captured a = syn_from(t, 40000, seq32{1000});
     complete_from(t, 40000, a);
@@ -282,12 +284,13 @@ TEST_CASE("listen_accept_makes_room_for_the_next_syn")
     CHECK(t.st.counters().accept_queue_overflows == 0);
 }
 
-TEST_CASE("listen_syn_beyond_half_open_limit_is_dropped_and_counted")
+TEST_CASE("listen_syn_beyond_half_open_limit_is_dropped_and_counted_without_cookies")
 {
-    // config.max_half_open bounds SYN-RECEIVED stack-wide (RFC 4987 §3.2 defence): a
-    // SYN beyond it is dropped silently, so the peer retries later.
+    // config.max_half_open bounds SYN-RECEIVED stack-wide (RFC 4987 §3.2 defence): with
+    // SYN cookies off, a SYN beyond it is dropped silently, so the peer retries later.
     config c = scenario_config();
     c.max_half_open = 1;
+    c.syn_cookies = syn_cookie_mode::never;
     scenario t{c};
     listen_on(t);
     const captured a = syn_from(t, 40000, seq32{1000});

@@ -12,7 +12,7 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
     : device_{static_cast<Device&&>(device)}, clock_{std::move(clock)}, cfg_{cfg}, pool_{cfg.pool_bytes},
       recovery_blocks_{sizeof(tcp::recovery_state<CC>), alignof(tcp::recovery_state<CC>),
                        cfg.max_recovery_states != 0 ? cfg.max_recovery_states : cfg.max_connections},
-      isn_{cfg.isn_secret ? *cfg.isn_secret : tcp::isn_generator::random_secret()}
+      isn_{cfg.isn_secret ? *cfg.isn_secret : tcp::isn_generator::random_secret()}, cookies_{isn_.secret()}
 {
     // RFC 9293 §3.7.1 / RFC 6691: the MSS we announce is what the device carries less
     // the 20-byte IPv4 and 20-byte TCP headers. Every IPv4 link carries 68 bytes (RFC
@@ -70,8 +70,15 @@ std::uint32_t stack<Device, Clock, CC>::allocate_slot()
 template <device Device, clock Clock, congestion_control CC>
 void stack<Device, Clock, CC>::reclaim(std::uint32_t index)
 {
+    if (!slots_[index].in_use) return;
+    release_slot(index);
+    ++counters_.connections_reclaimed;
+}
+
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::release_slot(std::uint32_t index)
+{
     slot& s = slots_[index];
-    if (!s.in_use) return;
     if (s.half_open) --half_open_;
     auto ctx = context_at(last_poll_);
     s.conn.free_buffers(ctx);
@@ -85,7 +92,6 @@ void stack<Device, Clock, CC>::reclaim(std::uint32_t index)
     s.next_queued = none;
     s.in_use = s.user_owned = s.queued = s.half_open = s.dirty = false;
     free_slots_.push_back(index);
-    ++counters_.connections_reclaimed;
 }
 
 template <device Device, clock Clock, congestion_control CC>

@@ -170,18 +170,33 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
 {
     // "First, check for a RST": an incoming RST is ignored.
     if (seg.has(tcp::tcp_flags::rst)) return;
-    // "Second, check for an ACK": any ACK is bad here, <SEQ=SEG.ACK><CTL=RST>.
-    if (seg.has(tcp::tcp_flags::ack)) return send_reset(ip.source(), tcp::reset_for(seg), now);
+    // "Second, check for an ACK": any ACK is bad here, <SEQ=SEG.ACK><CTL=RST> — unless it
+    // returns a SYN cookie (RFC 4987 §3.6), when it opens the connection.
+    if (seg.has(tcp::tcp_flags::ack)) {
+        if (!seg.has(tcp::tcp_flags::syn) && cookies_outstanding(now)) {
+            if (accept_syn_cookie(ip, seg, l, now)) return;
+            ++counters_.syn_cookies_failed;
+        }
+        return send_reset(ip.source(), tcp::reset_for(seg), now);
+    }
     // "Third, check for a SYN" (anything else: "drop the segment and return").
     if (!seg.has(tcp::tcp_flags::syn)) return;
     listener_slot& lst = listeners_[l];
-    if (lst.queued >= lst.backlog) {
+    const bool queue_full = lst.queued >= lst.backlog;
+    const bool table_full = half_open_ >= cfg_.max_half_open;
+    // RFC 4987 §3.6: where a half-open connection would be refused, a cookie answers
+    // instead. A SYN reopening TIME-WAIT keeps its ISN rule (iss_after) when it can.
+    if (cfg_.syn_cookies == syn_cookie_mode::when_full ? queue_full || table_full
+                                                        : cfg_.syn_cookies == syn_cookie_mode::always &&
+                                                              (queue_full || table_full || !iss_after))
+        return send_syn_cookie(ip, seg, now);
+    if (queue_full) {
         // The accept queue is full: refuse cleanly rather than leave the peer waiting.
         ++counters_.accept_queue_overflows;
         drop(drop_reason::listen_queue_full);
         return send_reset(ip.source(), tcp::reset_for(seg), now);
     }
-    if (half_open_ >= cfg_.max_half_open) return drop(drop_reason::half_open_limit);
+    if (table_full) return drop(drop_reason::half_open_limit);
     if (table_.size() >= cfg_.max_connections) return drop(drop_reason::connection_limit);
 
     const std::uint32_t index = allocate_slot();

@@ -124,6 +124,11 @@ public:
     /// A listener's SYN (§3.10.7.2): CLOSED -> SYN-RECEIVED, SYN-ACK to send.
     void open_passive(const four_tuple& id, seq32 iss, const segment& syn, context& ctx,
                       std::uint32_t ts_offset = 0) noexcept;
+    /// A listener answered `syn` statelessly with a SYN cookie (RFC 4987 §3.6, iss the
+    /// cookie) and its ACK came back: SYN-RECEIVED with the SYN-ACK already sent, `syn`
+    /// rebuilt from the cookie. The ACK itself is then processed as any segment.
+    void open_from_cookie(const four_tuple& id, seq32 iss, const segment& syn, context& ctx,
+                          std::uint32_t ts_offset) noexcept;
 
     // ---- user calls (RFC 9293 §3.10.2 - §3.10.6) ----
     /// SEND: queues what fits; errc::would_block when nothing fits now.
@@ -223,9 +228,11 @@ public:
     /// RFC 7323 §4.3 TS.Recent: the timestamp echoed to the peer.
     std::uint32_t ts_recent() const noexcept { return ts_recent_; }
     /// Our timestamp clock at `now` (RFC 7323 §5.4: 1 ms ticks, plus §7.1's offset).
-    std::uint32_t ts_clock(instant now) const noexcept
+    std::uint32_t ts_clock(instant now) const noexcept { return ts_clock(ts_offset_, now); }
+    /// The same for a connection whose offset is `ts_offset` (a SYN cookie's, before any exists).
+    static std::uint32_t ts_clock(std::uint32_t ts_offset, instant now) noexcept
     {
-        return ts_offset_ + static_cast<std::uint32_t>(static_cast<std::uint64_t>(now.time_since_epoch().count()) / 1000);
+        return ts_offset + static_cast<std::uint32_t>(static_cast<std::uint64_t>(now.time_since_epoch().count()) / 1000);
     }
     /// Whether a SYN may reopen this connection from TIME-WAIT (RFC 6191 §2). `timestamps`:
     /// the new incarnation would use them (config::timestamps).

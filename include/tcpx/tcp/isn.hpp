@@ -171,6 +171,10 @@ private:
     }
 
     secret_type secret_;
+
+public:
+    /// RFC 6528's secretkey, for the other keyed hashes the stack derives from it (SYN cookies).
+    const secret_type& secret() const noexcept { return secret_; }
 };
 
 }  // namespace tcpx::tcp

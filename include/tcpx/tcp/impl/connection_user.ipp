@@ -62,6 +62,17 @@ void connection<CC>::open_passive(const four_tuple& id, seq32 iss, const segment
 }
 
 template <congestion_control CC>
+void connection<CC>::open_from_cookie(const four_tuple& id, seq32 iss, const segment& syn, context& ctx,
+                                      std::uint32_t ts_offset) noexcept
+{
+    open_passive(id, iss, syn, ctx, ts_offset);
+    // The SYN-ACK left when the SYN came; the segment that acknowledges it is at hand,
+    // so no retransmission timer and (Karn, RFC 6298 §3) no RTT sample from the handshake.
+    snd_.nxt = snd_.max = iss_ + 1;
+    ++stats_.segments_sent;
+}
+
+template <congestion_control CC>
 std::size_t connection<CC>::writable_bytes(const config& cfg) const noexcept
 {
     switch (state_) {
