@@ -249,7 +249,7 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
             std::printf("{\"mode\":\"tun\",\"role\":\"%s\",\"mtu\":%zu,\"throughput_bps\":%.0f,\"bytes\":%llu,"
                         "\"bytes_sent\":%llu,\"bytes_acked\":%llu,\"bytes_received\":%llu,\"seconds\":%.6f,\"segments\":%llu,\"segments_received\":%llu,"
                         "\"retransmits\":%llu,\"fast_retransmits\":%llu,\"timeouts\":%llu,\"sack_recoveries\":%llu,"
-                        "\"rack_marked_lost\":%llu,\"loss_probes\":%llu,\"lost_retransmits\":%llu,"
+                        "\"rack_marked_lost\":%llu,\"loss_probes\":%llu,\"loss_probe_recoveries\":%llu,\"lost_retransmits\":%llu,"
                         "\"dsacks_received\":%llu,\"reductions_undone\":%llu,\"timestamp_undos\":%llu,\"srtt_us\":%lld,\"verified\":%s,"
                         "\"error\":\"%s\"}\n",
                         std::string{to_string(f.app)}.c_str(), tun_dev.mtu(), bps,
@@ -263,6 +263,7 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
                         static_cast<unsigned long long>(info.sack_recoveries),
                         static_cast<unsigned long long>(info.rack_marked_lost),
                         static_cast<unsigned long long>(info.loss_probes),
+                        static_cast<unsigned long long>(info.loss_probe_recoveries),
                         static_cast<unsigned long long>(info.lost_retransmits),
                         static_cast<unsigned long long>(info.dsacks_received),
                         static_cast<unsigned long long>(info.reductions_undone),
