@@ -310,3 +310,40 @@ TEST_CASE("listen_many_syns_under_cookies_keep_no_memory")
     CHECK(t.st.connection_count() == 4);
     CHECK(t.st.counters().syn_cookies_sent == 996);
 }
+
+TEST_CASE("listen_flood_of_spoofed_syns_lets_every_legitimate_client_in")
+{
+    // RFC 4987 §3.6's purpose: 20,000 SYNs from spoofed sources that never answer fill
+    // the half-open table at once; a hundred real clients, one every 200 flood SYNs,
+    // each complete their handshake from a cookie and are accepted. Nothing is kept for
+    // the flood beyond the table's bound.
+    config c = cookie_config(syn_cookie_mode::when_full);
+    c.max_half_open = 16;
+    scenario t{c};
+    const listener l = listen_on(t, 128);
+    std::uint32_t rng = 12345;
+    auto next = [&rng] { return rng = rng * 1664525u + 1013904223u; };
+    std::size_t accepted = 0;
+    for (int i = 0; i < 20'000; ++i) {
+        t.peer_address = wire::ipv4_address{10, 9, static_cast<std::uint8_t>(next() >> 24), static_cast<std::uint8_t>(1 + next() % 250)};
+        t.peer_port = static_cast<std::uint16_t>(1024 + next() % 60000);
+        t.inject(t.segment(SYN, seq32{next()}));
+        (void)t.sent();
+        if (i % 200 == 199) {
+            t.peer_address = wire::ipv4_address{10, 0, 0, 2};
+            t.peer_port = static_cast<std::uint16_t>(40000 + i / 200);
+            const captured synack = syn(t, seq32{next()});
+            t.inject(ack_of(t, synack));
+            t.expect_nothing();
+            std::error_code ec;
+            const socket s = t.st.accept(l, ec);
+            REQUIRE_MESSAGE(!ec, "client " << i / 200);
+            CHECK(t.st.state(s) == tcp::state::established);
+            ++accepted;
+        }
+    }
+    CHECK(accepted == 100);
+    CHECK(t.st.connection_count() == 16 + 100);
+    CHECK(t.st.counters().syn_cookies_validated == 100);
+    CHECK(t.st.counters().syn_cookies_sent == 20'100 - 16);
+}
