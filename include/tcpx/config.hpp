@@ -43,6 +43,9 @@ struct config {
     // -- buffers and windows --
     std::size_t send_buffer = 256 * 1024;     ///< per connection: unacknowledged + unsent bytes
     std::size_t receive_buffer = 256 * 1024;  ///< per connection: unread + out-of-order bytes
+    /// The most either buffer may be (RFC 7323 §2.3's largest window, 2^30): the stack
+    /// holds larger values to it, so no queued byte lies 2^31 or more past SND.UNA.
+    static constexpr std::size_t max_buffer = std::size_t{1} << 30;
     /// RFC 7323 §2: offer window scaling in our SYN (the shift is derived from receive_buffer).
     bool window_scaling = true;
     /// RFC 2018: offer SACK-permitted in our SYN (and answer a peer's), and, where both

@@ -788,3 +788,26 @@ TEST_CASE("config_max_packets_per_poll_bounds_one_poll")
     t.st.poll();
     CHECK(t.st.counters().packets_received == before + 3);
 }
+
+TEST_CASE("config_buffers_beyond_the_largest_window_are_held_to_it")
+{
+    // RFC 7323 §2.3: windows reach 2^30 at most (shift 14), and sequence comparisons need
+    // less than 2^31 between SND.UNA and the last byte queued: a 4 GiB send buffer would
+    // take bytes that could never go out right. The stack holds both buffers to 2^30.
+    config c = scenario_config();
+    c.send_buffer = std::size_t{4} << 30;
+    c.receive_buffer = std::size_t{3} << 30;
+    c.window_scaling = true;
+    scenario t{c};
+    CHECK(t.st.configuration().send_buffer == config::max_buffer);
+    CHECK(t.st.configuration().receive_buffer == config::max_buffer);
+    std::error_code ec;
+    (void)t.st.listen(t.local_port, 8, ec);
+    REQUIRE_FALSE(ec);
+    wire::tcp_header syn = t.segment(SYN, t.peer_iss);
+    syn.options.window_scale = 14;
+    t.inject(syn);
+    const captured synack = t.expect_one();
+    REQUIRE(synack.tcp.options.window_scale);
+    CHECK(*synack.tcp.options.window_scale <= 14);
+}

@@ -20,6 +20,12 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
     const std::size_t mtu = device_.mtu();
     const std::size_t from_mtu = mtu >= 68 ? std::min<std::size_t>(mtu - 40, 0xffff) : 536;
     if (cfg_.mss == 0 || cfg_.mss > from_mtu) cfg_.mss = static_cast<std::uint16_t>(from_mtu);
+    // RFC 7323 §2.3: no window exceeds 2^30 bytes (a shift of at most 14), and every
+    // sequence comparison (RFC 1982 arithmetic, seq32.hpp) needs what one side holds
+    // to span less than 2^31. A larger buffer would take bytes that could never be
+    // sent or acknowledged correctly, so each is held to the largest window.
+    cfg_.send_buffer = std::min(cfg_.send_buffer, config::max_buffer);
+    cfg_.receive_buffer = std::min(cfg_.receive_buffer, config::max_buffer);
     if (cfg_.ephemeral_port_first == 0) cfg_.ephemeral_port_first = 1;
     if (cfg_.ephemeral_port_last < cfg_.ephemeral_port_first) cfg_.ephemeral_port_last = cfg_.ephemeral_port_first;
     // RFC 6056 §3.3.1 starts the search at a pseudo-random offset; one from the ISN
