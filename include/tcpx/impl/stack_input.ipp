@@ -186,10 +186,14 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
     const bool table_full = half_open_ >= cfg_.max_half_open;
     // RFC 4987 §3.6: where a half-open connection would be refused, a cookie answers
     // instead. A SYN reopening TIME-WAIT keeps its ISN rule (iss_after) when it can.
-    if (cfg_.syn_cookies == syn_cookie_mode::when_full ? queue_full || table_full
-                                                        : cfg_.syn_cookies == syn_cookie_mode::always &&
-                                                              (queue_full || table_full || !iss_after))
-        return send_syn_cookie(ip, seg, now);
+    const bool full = queue_full || table_full;
+    bool cookie = false;
+    switch (cfg_.syn_cookies) {
+    case syn_cookie_mode::never: break;
+    case syn_cookie_mode::when_full: cookie = full; break;
+    case syn_cookie_mode::always: cookie = full || !iss_after; break;
+    }
+    if (cookie) return send_syn_cookie(ip, seg, now);
     if (queue_full) {
         // The accept queue is full: refuse cleanly rather than leave the peer waiting.
         ++counters_.accept_queue_overflows;
