@@ -64,6 +64,15 @@ wire::tcp_options offered(std::uint16_t mss, std::optional<std::uint32_t> tsval)
     return o;
 }
 
+/// The connection waiting on `l`, which must be there.
+socket accept_one(scenario& t, listener l)
+{
+    std::error_code ec;
+    const socket s = t.st.accept(l, ec);
+    REQUIRE_FALSE(ec);
+    return s;
+}
+
 /// The peer's ACK of `synack`.
 wire::tcp_header ack_of(const scenario& t, const captured& synack)
 {
@@ -230,9 +239,7 @@ TEST_CASE("listen_cookie_with_timestamps_keeps_window_scale_and_sack")
     h.options.timestamp = wire::timestamps{5001, synack.tcp.options.timestamp->tsval};
     t.inject(h);
     t.expect_nothing();
-    std::error_code ec;
-    const socket s = t.st.accept(l, ec);
-    REQUIRE_FALSE(ec);
+    const socket s = accept_one(t, l);
     const tcp::connection_info i = t.st.info(s);
     CHECK(i.timestamps);
     CHECK(i.sack);
@@ -255,9 +262,7 @@ TEST_CASE("listen_cookie_without_timestamps_has_no_window_scale_or_sack")
     const captured synack = syn(t, seq32{1000}, offered(1300, std::nullopt));
     t.inject(ack_of(t, synack));
     t.expect_nothing();
-    std::error_code ec;
-    const socket s = t.st.accept(l, ec);
-    REQUIRE_FALSE(ec);
+    const socket s = accept_one(t, l);
     const tcp::connection_info i = t.st.info(s);
     CHECK_FALSE(i.timestamps);
     CHECK_FALSE(i.sack);
