@@ -103,6 +103,7 @@ struct connection_stats {
     std::uint32_t reductions_undone = 0;     ///< RFC 3708 / RFC 3522: recoveries found spurious and undone
     std::uint32_t timestamp_undos = 0;       ///< ... of them, by the timestamp echo at the recovery's end (RFC 3522)
     std::uint32_t sack_reneging = 0;         ///< RFC 6675 §8: SACKed data found dropped by the peer
+    std::uint32_t sack_ranges_forgotten = 0; ///< SACKed islands not kept (sack_scoreboard::max_sacked, or no chunk)
     std::uint32_t flights_without_recovery_state = 0;  ///< none free (config::max_recovery_states): recovered without SACK
     std::uint32_t rack_marked_lost = 0;      ///< RFC 8985 §6.2: times RACK declared data lost
     std::uint32_t loss_probes = 0;           ///< RFC 8985 §7.3: Tail Loss Probes sent (Linux TCPLossProbes)
@@ -340,7 +341,7 @@ private:
     sack_arrival take_sack_blocks(const segment& seg, context& ctx) noexcept;
     void after_sack_ack(std::uint32_t acked, const sack_arrival& a, context& ctx) noexcept;
     void enter_sack_recovery(context& ctx) noexcept;
-    void sack_on_timeout() noexcept;
+    void sack_on_timeout(context& ctx) noexcept;
     std::uint32_t sack_send_budget(const config& cfg) const noexcept;
     bool next_sack_retransmission(context& ctx, outgoing& out, std::size_t avail) noexcept;
     void send_range(seq32 begin, std::uint32_t length, context& ctx, outgoing& out) noexcept;

@@ -84,6 +84,7 @@ struct connection_info {
     std::uint64_t reductions_undone = 0;     ///< Linux's TCPDSACKUndo + TCPFullUndo
     std::uint64_t timestamp_undos = 0;       ///< ... of them by the timestamp echo (RFC 3522; Linux's TCPFullUndo)
     std::uint64_t sack_reneging = 0;         ///< Linux's TCPSACKReneging
+    std::uint64_t sack_ranges_forgotten = 0; ///< SACKed islands the scoreboard could not keep
     std::uint64_t flights_without_recovery_state = 0;  ///< config::max_recovery_states was reached
     std::uint64_t rack_marked_lost = 0;      ///< RFC 8985 §6.2 verdicts that marked data lost
     std::uint64_t loss_probes = 0;           ///< RFC 8985 §7 (Linux's TCPLossProbes)
@@ -142,6 +143,7 @@ connection_info info_of(const connection<CC>& c, instant now) noexcept
     i.reductions_undone = s.reductions_undone;
     i.timestamp_undos = s.timestamp_undos;
     i.sack_reneging = s.sack_reneging;
+    i.sack_ranges_forgotten = s.sack_ranges_forgotten;
     i.flights_without_recovery_state = s.flights_without_recovery_state;
     i.rack_marked_lost = s.rack_marked_lost;
     i.loss_probes = s.loss_probes;
@@ -197,6 +199,7 @@ inline std::string to_string(const connection_info& i)
     if (i.reductions_undone != 0) out += " undo:" + std::to_string(i.reductions_undone);
     if (i.timestamp_undos != 0) out += " ts_undo:" + std::to_string(i.timestamp_undos);
     if (i.sack_reneging != 0) out += " reneging:" + std::to_string(i.sack_reneging);
+    if (i.sack_ranges_forgotten != 0) out += " sack_forgotten:" + std::to_string(i.sack_ranges_forgotten);
     if (i.flights_without_recovery_state != 0)
         out += " no_recovery_state:" + std::to_string(i.flights_without_recovery_state);
     if (i.rack_marked_lost != 0) out += " rack_lost:" + std::to_string(i.rack_marked_lost);

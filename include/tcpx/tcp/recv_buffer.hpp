@@ -75,6 +75,7 @@ public:
     /// the buffer next changes.
     class range_view {
     public:
+        range_view() noexcept = default;
         explicit range_view(const detail::range_table& t) noexcept : t_{&t} {}
         std::size_t size() const noexcept { return t_->size(); }
         bool empty() const noexcept { return t_->empty(); }
@@ -92,28 +93,12 @@ public:
             return t_->first_ending_at_or_after(position + 1);
         }
 
-        class iterator {
-        public:
-            using iterator_category = std::input_iterator_tag;
-            using value_type = range;
-            using difference_type = std::ptrdiff_t;
-            using reference = range;
-            using pointer = void;
-            iterator() noexcept = default;
-            iterator(const detail::range_table* t, std::size_t i) noexcept : t_{t}, i_{i} {}
-            range operator*() const noexcept { return (*t_)[i_]; }
-            iterator& operator++() noexcept { ++i_; return *this; }
-            iterator operator++(int) noexcept { iterator was = *this; ++i_; return was; }
-            friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.i_ == b.i_; }
-        private:
-            const detail::range_table* t_ = nullptr;
-            std::size_t i_ = 0;
-        };
-        iterator begin() const noexcept { return {t_, 0}; }
-        iterator end() const noexcept { return {t_, size()}; }
+        using iterator = detail::index_iterator<range_view>;
+        iterator begin() const noexcept { return {*this, 0}; }
+        iterator end() const noexcept { return {*this, size()}; }
 
     private:
-        const detail::range_table* t_;
+        const detail::range_table* t_ = nullptr;
     };
 
     /// Positions are 32-bit: a window is at most 2^30 bytes (RFC 7323 §2.3).

@@ -12,12 +12,22 @@
 // highest sent (HighData). RFC 6675 counts octets inclusively ("HighData is the
 // highest sequence number transmitted"); here every range is half open, [begin, end).
 //
-// Bounded state, no allocation: at most max_sacked ranges of SACKed data and
-// max_retransmits ranges retransmitted and not yet delivered. When the peer reports
-// more islands than fit, the highest is forgotten — the safe side: data believed
-// unSACKed may be retransmitted once more, never data believed delivered lost.
-// When more retransmissions are outstanding than can be remembered, NextSeg offers no
-// further retransmission until some are acknowledged.
+// Memory. The peer repeats a block only in the few ACKs after the segment that made it
+// (RFC 2018 §4: the most recent first, three or four per ACK), so every island it
+// reported must be remembered until acknowledged: one forgotten is data believed
+// unSACKed, and RACK, seeing later data delivered, retransmits it needlessly. A
+// bottleneck queue that overflows in slow start drops every other segment of a round
+// trip — hundreds of islands. So the SACKed ranges are held as the receiver holds its
+// out-of-order ranges (detail/range_table.hpp): a few inline, the rest in chunks of the
+// connection data pool, up to max_sacked. Beyond that, or when the pool refuses a
+// chunk, the highest island is forgotten (counted: update_result::forgotten) — the
+// safe side: data believed unSACKed may be retransmitted once more, never data believed
+// delivered lost. Finding an octet's range is a binary search.
+//
+// At most max_retransmits records of data retransmitted and not yet delivered; the
+// retransmissions of one burst (one SND.MAX), hole after hole with only SACKed data
+// between, are one record. When more are outstanding than can be remembered, NextSeg
+// offers no further retransmission until some are acknowledged.
 //
 // Differences from RFC 6675's single HighRxt, and why: the RFC remembers only the
 // highest octet retransmitted, so a retransmission that is lost again stays counted in
@@ -36,6 +46,8 @@
 #include <optional>
 #include <span>
 
+#include <tcpx/tcp/chunk_pool.hpp>
+#include <tcpx/tcp/detail/range_table.hpp>
 #include <tcpx/time.hpp>
 #include <tcpx/wire/seq32.hpp>
 #include <tcpx/wire/tcp_options.hpp>
@@ -47,7 +59,8 @@ public:
     /// RFC 6675 §2 DupThresh: "the number of duplicate acknowledgments required to
     /// trigger a retransmission", 3 as in RFC 5681.
     static constexpr std::uint32_t dup_thresh = 3;
-    static constexpr std::size_t max_sacked = 16;
+    /// SACKed ranges held at most (8,200 with the stack's 16 KiB chunks).
+    static constexpr std::size_t max_sacked = detail::range_table::max_size<chunk_pool::chunk_size>;
     static constexpr std::size_t max_retransmits = 12;
 
     struct range {
@@ -57,6 +70,30 @@ public:
         friend bool operator==(const range&, const range&) = default;
     };
 
+    /// The SACKed ranges, lowest first: a view (indexable, iterable by value) valid
+    /// until the scoreboard next changes.
+    class range_view {
+    public:
+        range_view() noexcept = default;
+        range_view(const detail::range_table& t, seq32 origin) noexcept : t_{&t}, origin_{origin} {}
+        std::size_t size() const noexcept { return t_->size(); }
+        bool empty() const noexcept { return t_->empty(); }
+        range operator[](std::size_t i) const noexcept
+        {
+            const detail::byte_range r = (*t_)[i];
+            return {origin_ + r.begin, origin_ + r.end};
+        }
+        range front() const noexcept { return (*this)[0]; }
+        range back() const noexcept { return (*this)[size() - 1]; }
+        using iterator = detail::index_iterator<range_view>;
+        iterator begin() const noexcept { return {*this, 0}; }
+        iterator end() const noexcept { return {*this, size()}; }
+
+    private:
+        const detail::range_table* t_ = nullptr;
+        seq32 origin_{};
+    };
+
     /// What one ACK's SACK option did to the scoreboard.
     struct update_result {
         std::uint32_t newly_sacked = 0;  ///< bytes SACKed for the first time (RFC 6937 DeliveredData)
@@ -64,17 +101,19 @@ public:
         range dsack_range{};             ///< what it reported as received twice
         bool sacked_new = false;         ///< some block covered unSACKed data: RFC 6675 §2 DupAck
         seq32 highest_new;               ///< with sacked_new: one past the highest octet newly SACKed
+        std::uint32_t forgotten = 0;     ///< islands not kept: max_sacked reached, or the pool had no chunk
     };
 
     /// RFC 6675 §4 Update(): records the blocks of an ACK whose cumulative point is
     /// `una` (SEG.ACK, already taken as SND.UNA) and whose sender had sent up to `max`.
     /// Blocks outside (una, max] are ignored: stale, or not ours (RFC 2018 §3 does not
     /// allow them; a hostile one changes nothing).
-    update_result update(seq32 una, seq32 max, std::span<const wire::sack_block> blocks) noexcept
+    /// Chunks for ranges beyond the inline few come from `pool`.
+    update_result update(seq32 una, seq32 max, std::span<const wire::sack_block> blocks, chunk_pool& pool) noexcept
     {
         update_result r;
         if (blocks.empty() && quiet()) return r;
-        drop_below(una);
+        drop_below(una, pool);
         for (std::size_t i = 0; i < blocks.size(); ++i) {
             const wire::sack_block& b = blocks[i];
             if (!seq_lt(b.left, b.right)) continue;
@@ -89,7 +128,7 @@ public:
             const seq32 left = seq_max(b.left, una);
             const seq32 right = seq_min(b.right, max);
             if (!seq_lt(left, right) || seq_gt(b.right, max)) continue;  // beyond what was sent: not ours
-            const std::uint32_t added = insert({left, right});
+            const std::uint32_t added = insert({left, right}, pool, r.forgotten);
             if (added != 0) {
                 r.newly_sacked += added;
                 r.highest_new = r.sacked_new ? seq_max(r.highest_new, right) : right;
@@ -102,17 +141,25 @@ public:
     }
 
     /// The cumulative ACK moved to `una`: everything below it is delivered.
-    void drop_below(seq32 una) noexcept
+    void drop_below(seq32 una, chunk_pool& pool) noexcept
     {
-        std::size_t keep = 0;
-        for (std::size_t i = 0; i < sacked_count_; ++i) {
-            range r = sacked_[i];
-            if (seq_le(r.end, una)) continue;
-            r.begin = seq_max(r.begin, una);
-            sacked_[keep++] = r;
+        if (sacked_.empty()) {
+            origin_ = una;
+        } else if (seq_gt(una, origin_)) {
+            // Positions count from origin_ (SND.UNA as last seen): ranges wholly below
+            // the new one go, one reaching past it is cut, the rest move down.
+            const std::uint32_t moved = position(una);
+            const std::size_t gone = sacked_.first_ending_at_or_after(std::size_t{moved} + 1);
+            for (std::size_t i = 0; i < gone; ++i) sacked_bytes_ -= size_of(sacked_[i]);
+            sacked_.erase_front(pool, gone);
+            if (!sacked_.empty() && sacked_[0].begin < moved) {
+                sacked_bytes_ -= moved - sacked_[0].begin;
+                sacked_.replace(0, 1, {moved, sacked_[0].end});
+            }
+            sacked_.consume(moved);
+            origin_ = una;
         }
-        sacked_count_ = static_cast<std::uint8_t>(keep);
-        keep = 0;
+        std::size_t keep = 0;
         for (std::size_t i = 0; i < rxt_count_; ++i) {
             retransmit t = rxt_[i];
             if (seq_le(t.span.end, una)) continue;
@@ -123,10 +170,12 @@ public:
         if (lost_upto_ && seq_le(*lost_upto_, una)) lost_upto_.reset();
     }
 
-    /// RFC 6675 §8 / RFC 2018 §8: forget every SACK (reneging, or a new connection).
-    void clear() noexcept
+    /// RFC 6675 §8 / RFC 2018 §8: forget every SACK (reneging, or a new connection);
+    /// the chunks go back to `pool`.
+    void clear(chunk_pool& pool) noexcept
     {
-        sacked_count_ = 0;
+        sacked_.clear(pool);
+        sacked_bytes_ = 0;
         rxt_count_ = 0;
         lost_upto_.reset();
     }
@@ -151,26 +200,16 @@ public:
         if (!lost_upto_ || seq_gt(upto, *lost_upto_)) lost_upto_ = upto;
     }
 
-    std::span<const range> sacked() const noexcept { return {sacked_.data(), sacked_count_}; }
-    bool empty() const noexcept { return sacked_count_ == 0; }
+    range_view sacked() const noexcept { return {sacked_, origin_}; }
+    bool empty() const noexcept { return sacked_.empty(); }
     /// Nothing SACKed, nothing declared lost, nothing being retransmitted: the flight is
     /// simply in flight, and every question below has its trivial answer (pipe is
     /// FlightSize, NextSeg finds nothing). The common case, checked first on the fast path.
-    bool quiet() const noexcept { return sacked_count_ == 0 && rxt_count_ == 0 && !lost_upto_; }
-    std::uint32_t sacked_bytes() const noexcept
-    {
-        std::uint32_t n = 0;
-        for (const range& r : sacked()) n += r.size();
-        return n;
-    }
+    bool quiet() const noexcept { return sacked_.empty() && rxt_count_ == 0 && !lost_upto_; }
+    std::uint32_t sacked_bytes() const noexcept { return sacked_bytes_; }
     /// One past the highest octet SACKed; `una` when nothing is.
-    seq32 highest_sacked(seq32 una) const noexcept { return sacked_count_ == 0 ? una : sacked_[sacked_count_ - 1].end; }
-    bool is_sacked(seq32 s) const noexcept
-    {
-        for (const range& r : sacked())
-            if (seq_ge(s, r.begin) && seq_lt(s, r.end)) return true;
-        return false;
-    }
+    seq32 highest_sacked(seq32 una) const noexcept { return sacked_.empty() ? una : sacked().back().end; }
+    bool is_sacked(seq32 s) const noexcept { return holding(s) != sacked_.size(); }
 
     /// With RACK (RFC 8985) deciding losses by time, as in Linux, IsLost's DupThresh
     /// count is not used: what is lost is what RACK or a timeout marked (mark_lost_upto).
@@ -193,11 +232,13 @@ public:
     {
         seq32 frontier = una;
         std::uint32_t bytes_above = 0;
-        for (std::size_t i = dupthresh_rule_ ? sacked_count_ : 0; i-- > 0;) {
-            bytes_above += sacked_[i].size();
-            const std::size_t ranges_above = sacked_count_ - i;
+        const range_view ranges = sacked();
+        for (std::size_t i = dupthresh_rule_ ? ranges.size() : 0; i-- > 0;) {
+            const range r = ranges[i];
+            bytes_above += r.size();
+            const std::size_t ranges_above = ranges.size() - i;
             if (ranges_above >= dup_thresh || bytes_above > (dup_thresh - 1) * smss) {
-                frontier = sacked_[i].begin;
+                frontier = r.begin;
                 break;
             }
         }
@@ -244,7 +285,7 @@ public:
         const seq32 lost = lost_frontier(una, smss);
         seq32 s = una;
         while (seq_lt(s, limit)) {
-            if (const range* r = covering(s)) {  // SACKed or being retransmitted: skip it
+            if (const std::optional<range> r = covering(s)) {  // SACKed or being retransmitted: skip it
                 s = r->end;
                 continue;
             }
@@ -264,25 +305,28 @@ public:
     std::optional<next_segment> rescue(seq32 una, seq32 max, std::uint32_t smss) const noexcept
     {
         seq32 end = max;
-        // The highest unSACKed octet: below the last SACKed range if that reaches SND.MAX.
-        for (std::size_t i = sacked_count_; i-- > 0;) {
-            if (sacked_[i].end == end) end = sacked_[i].begin;
-            else break;
-        }
+        // The highest unSACKed octet: below the last SACKed range if that reaches SND.MAX
+        // (ranges are never adjacent, so only the last can).
+        if (!sacked_.empty() && sacked().back().end == end) end = sacked().back().begin;
         if (!seq_lt(una, end)) return std::nullopt;
         seq32 begin = static_cast<std::uint32_t>(end - una) > smss ? end - smss : una;
-        for (const range& r : sacked())  // not into a SACKed range below
-            if (seq_lt(r.begin, end) && seq_gt(r.end, begin)) begin = r.end;
+        // Not into a SACKed range below: the highest beginning before `end`.
+        if (const std::size_t i = sacked_.first_beginning_after(position(end - 1)); i > 0) {
+            const range r = sacked()[i - 1];
+            if (seq_gt(r.end, begin)) begin = r.end;
+        }
         return next_segment{begin, static_cast<std::uint32_t>(end - begin), next_segment::rule::rescue};
     }
 
     /// RFC 6675 §5 (C.2): the connection retransmitted [begin, end) while SND.MAX was
-    /// `max`; merged with a record it extends when SND.MAX has not moved between.
+    /// `max`; merged with a record it extends when SND.MAX has not moved between and
+    /// only SACKed data lies between the two (a record's SACKed octets count for
+    /// nothing: it stands for the unSACKed ones it spans).
     void record_retransmit(seq32 begin, seq32 end, seq32 max, instant now = {}) noexcept
     {
         if (rxt_count_ != 0) {
             retransmit& last = rxt_[rxt_count_ - 1];
-            if (last.span.end == begin && last.sent_before == max) {
+            if (last.sent_before == max && seq_le(last.span.end, begin) && unsacked_between(last.span.end, begin) == 0) {
                 last.span.end = end;
                 last.sent = now;  // the later time: declared lost no sooner (see rack.hpp)
                 return;
@@ -334,11 +378,13 @@ public:
     /// SACKed octets in [from, to).
     std::uint32_t sacked_between(seq32 from, seq32 to) const noexcept
     {
+        if (!seq_lt(from, to) || sacked_.empty()) return 0;
+        const std::uint32_t f = position(from), t = position(to);
         std::uint32_t n = 0;
-        for (const range& r : sacked()) {
-            const seq32 b = seq_max(r.begin, from);
-            const seq32 e = seq_min(r.end, to);
-            if (seq_lt(b, e)) n += static_cast<std::uint32_t>(e - b);
+        for (std::size_t i = sacked_.first_ending_at_or_after(std::size_t{f} + 1); i < sacked_.size(); ++i) {
+            const detail::byte_range r = sacked_[i];
+            if (r.begin >= t) break;
+            n += std::min(r.end, t) - std::max(r.begin, f);
         }
         return n;
     }
@@ -356,46 +402,51 @@ private:
     };
     std::span<const retransmit> retransmits() const noexcept { return {rxt_.data(), rxt_count_}; }
 
-    // Adds [b, e) to the sorted, disjoint, non-adjacent ranges; returns the octets it added.
-    std::uint32_t insert(range add) noexcept
+    // Octet s as a position in sacked_: its distance from origin_ (SND.UNA as last
+    // seen); 0 for an octet below it, which no range holds.
+    std::uint32_t position(seq32 s) const noexcept { return seq_gt(s, origin_) ? static_cast<std::uint32_t>(s - origin_) : 0; }
+    static std::uint32_t size_of(detail::byte_range r) noexcept { return r.end - r.begin; }
+
+    // The index of the SACKed range holding octet s, or sacked_.size().
+    std::size_t holding(seq32 s) const noexcept
     {
-        std::size_t first = 0;
-        while (first < sacked_count_ && seq_lt(sacked_[first].end, add.begin)) ++first;
-        std::size_t last = first;  // ranges [first, last) touch or overlap `add`
-        std::uint32_t already = 0;
-        range merged = add;
-        while (last < sacked_count_ && seq_le(sacked_[last].begin, add.end)) {
-            already += sacked_between_one(sacked_[last], add);
-            merged.begin = seq_min(merged.begin, sacked_[last].begin);
-            merged.end = seq_max(merged.end, sacked_[last].end);
-            ++last;
-        }
-        const std::uint32_t added = add.size() - already;
-        if (added == 0) return 0;
-        if (first == last) {  // a new island
-            if (sacked_count_ == max_sacked) {
-                if (first == sacked_count_) return 0;  // the highest: forget it (see the header)
-                --sacked_count_;                       // else forget the highest held
-            }
-            std::copy_backward(sacked_.begin() + static_cast<std::ptrdiff_t>(first),
-                               sacked_.begin() + static_cast<std::ptrdiff_t>(sacked_count_),
-                               sacked_.begin() + static_cast<std::ptrdiff_t>(sacked_count_ + 1));
-            sacked_[first] = merged;
-            ++sacked_count_;
-            return added;
-        }
-        sacked_[first] = merged;
-        std::copy(sacked_.begin() + static_cast<std::ptrdiff_t>(last),
-                  sacked_.begin() + static_cast<std::ptrdiff_t>(sacked_count_),
-                  sacked_.begin() + static_cast<std::ptrdiff_t>(first + 1));
-        sacked_count_ = static_cast<std::uint8_t>(sacked_count_ - (last - first - 1));
-        return added;
+        if (sacked_.empty() || seq_lt(s, origin_)) return sacked_.size();
+        const std::uint32_t p = position(s);
+        const std::size_t i = sacked_.first_beginning_after(p);
+        return i > 0 && sacked_[i - 1].end > p ? i - 1 : sacked_.size();
     }
-    static std::uint32_t sacked_between_one(const range& r, const range& in) noexcept
+
+    // Adds `add` (at or above origin_) to the sorted, disjoint, non-adjacent ranges;
+    // returns the octets it added. An island that finds no slot is forgotten, or a
+    // higher one is to make room (see the header); either way `forgotten` counts it.
+    std::uint32_t insert(range add, chunk_pool& pool, std::uint32_t& forgotten) noexcept
     {
-        const seq32 b = seq_max(r.begin, in.begin);
-        const seq32 e = seq_min(r.end, in.end);
-        return seq_lt(b, e) ? static_cast<std::uint32_t>(e - b) : 0;
+        const std::uint32_t b = position(add.begin), e = position(add.end);
+        const std::size_t lo = sacked_.first_ending_at_or_after(b);  // ranges [lo, hi) touch or overlap
+        const std::size_t hi = sacked_.first_beginning_after(e);
+        std::uint32_t already = 0;
+        detail::byte_range merged{b, e};
+        for (std::size_t i = lo; i < hi; ++i) {
+            const detail::byte_range r = sacked_[i];
+            if (r.end > b && r.begin < e) already += std::min(r.end, e) - std::max(r.begin, b);
+            merged.begin = std::min(merged.begin, r.begin);
+            merged.end = std::max(merged.end, r.end);
+        }
+        const std::uint32_t added = (e - b) - already;
+        if (added == 0) return 0;
+        if (lo == hi) {  // a new island
+            bool drew = false;
+            if (!sacked_.reserve_one(pool, drew)) {
+                ++forgotten;
+                if (lo == sacked_.size()) return 0;  // the highest: forget it
+                sacked_bytes_ -= size_of(sacked_.back());
+                sacked_.pop_back(pool);  // else forget the highest held
+                if (sacked_.empty() && !sacked_.reserve_one(pool, drew)) return 0;
+            }
+        }
+        sacked_.replace(lo, hi, merged);
+        sacked_bytes_ += added;
+        return added;
     }
 
     void forget_delivered_retransmits() noexcept
@@ -407,27 +458,29 @@ private:
     }
 
     // The SACKed or retransmitted range holding octet s, if any.
-    const range* covering(seq32 s) const noexcept
+    std::optional<range> covering(seq32 s) const noexcept
     {
-        for (const range& r : sacked())
-            if (seq_ge(s, r.begin) && seq_lt(s, r.end)) return &r;
+        if (const std::size_t i = holding(s); i != sacked_.size()) return sacked()[i];
         for (const retransmit& t : retransmits())
-            if (seq_ge(s, t.span.begin) && seq_lt(s, t.span.end)) return &t.span;
-        return nullptr;
+            if (seq_ge(s, t.span.begin) && seq_lt(s, t.span.end)) return t.span;
+        return std::nullopt;
     }
     // The first SACKed or retransmitted octet in (s, end), or `end`.
     seq32 next_covered_after(seq32 s, seq32 end) const noexcept
     {
-        for (const range& r : sacked())
+        if (const std::size_t i = sacked_.first_beginning_after(position(s)); i < sacked_.size()) {
+            const range r = sacked()[i];
             if (seq_gt(r.begin, s) && seq_lt(r.begin, end)) end = r.begin;
+        }
         for (const retransmit& t : retransmits())
             if (seq_gt(t.span.begin, s) && seq_lt(t.span.begin, end)) end = t.span.begin;
         return end;
     }
 
-    std::array<range, max_sacked> sacked_{};
+    detail::range_table sacked_;  // positions from origin_
+    seq32 origin_{};
+    std::uint32_t sacked_bytes_ = 0;
     std::array<retransmit, max_retransmits> rxt_{};
-    std::uint8_t sacked_count_ = 0;
     std::uint8_t rxt_count_ = 0;
     bool dupthresh_rule_ = true;
     std::optional<seq32> lost_upto_;

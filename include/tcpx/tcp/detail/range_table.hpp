@@ -32,6 +32,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
+#include <utility>
 
 #include <tcpx/tcp/chunk_pool.hpp>
 
@@ -43,6 +45,39 @@ struct byte_range {
     std::uint32_t begin;
     std::uint32_t end;
     friend constexpr bool operator==(byte_range, byte_range) noexcept = default;
+};
+
+/// An input iterator over a view of a range_table that answers view[i] by value: the
+/// views (recv_buffer's positions, the SACK scoreboard's sequence numbers) say what a
+/// range means, this only counts. It holds a copy of the (small) view, so it stays
+/// valid as long as the table is unchanged, not only as long as the view lives.
+template <class View>
+class index_iterator {
+public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = decltype(std::declval<const View&>()[0]);
+    using difference_type = std::ptrdiff_t;
+    using reference = value_type;
+    using pointer = void;
+    index_iterator() noexcept = default;
+    index_iterator(const View& v, std::size_t i) noexcept : v_{v}, i_{i} {}
+    value_type operator*() const noexcept { return v_[i_]; }
+    index_iterator& operator++() noexcept
+    {
+        ++i_;
+        return *this;
+    }
+    index_iterator operator++(int) noexcept
+    {
+        index_iterator was = *this;
+        ++i_;
+        return was;
+    }
+    friend bool operator==(const index_iterator& a, const index_iterator& b) noexcept { return a.i_ == b.i_; }
+
+private:
+    View v_{};
+    std::size_t i_ = 0;
 };
 
 class range_table {
@@ -135,6 +170,14 @@ public:
             count_ -= gone;
         }
         store(first_ + l, {r.begin + base_, r.end + base_});
+    }
+
+    /// The highest range is gone (forgotten to make room for a lower one).
+    template <std::size_t C>
+    void pop_back(basic_chunk_pool<C>& pool) noexcept
+    {
+        assert(count_ > 0);
+        if (--count_ == 0) clear(pool);
     }
 
     /// The lowest k ranges are gone (delivered in order).

@@ -45,7 +45,7 @@ void connection<CC>::begin_flight(context& ctx) noexcept
         recovery_ = ::new (b.storage) recovery_state<CC>{};
     } else {
         recovery_ = std::launder(static_cast<recovery_state<CC>*>(b.storage));
-        recovery_->board.clear();
+        recovery_->board.clear(ctx.pool);
         recovery_->rack.clear();
     }
     board().use_dupthresh_rule(!ctx.cfg.rack);  // RFC 8985 in charge of losses when on
@@ -71,7 +71,7 @@ void connection<CC>::end_flight(context& ctx) noexcept
         // Kept two SRTTs (at least 10 ms, the probe timer's floor): the D-SACK of a late
         // original comes within a round trip of the ACK that took everything. Then the
         // loss-probe timer, idle otherwise between flights, gives the block back.
-        recovery_->board.clear();
+        recovery_->board.clear(ctx.pool);
         recovery_->rack.clear();
         arm(timer::loss_probe, ctx.now + std::max<duration>(2 * rtt_.srtt(), std::chrono::milliseconds{10}));
         return;
@@ -83,6 +83,7 @@ template <congestion_control CC>
 void connection<CC>::release_recovery_state(context& ctx) noexcept
 {
     if (recovery_ == nullptr) return;
+    recovery_->board.clear(ctx.pool);  // its chunks, if it held many ranges, go back
     ctx.recovery_blocks->release(recovery_);
     recovery_ = nullptr;
     // What only a recovery state gives meaning to goes with it.
@@ -123,7 +124,8 @@ typename connection<CC>::sack_arrival connection<CC>::take_sack_blocks(const seg
     }
     const std::uint32_t before = board().sacked_bytes();
     const seq32 fack = board().highest_sacked(snd_.una);  // RACK.fack before this ACK
-    const auto r = board().update(seg.ack(), snd_.max, seg.header.options.sack_blocks());
+    const auto r = board().update(seg.ack(), snd_.max, seg.header.options.sack_blocks(), ctx.pool);
+    stats_.sack_ranges_forgotten += r.forgotten;
     // RFC 8985 §6.2 step 3: an ACK that delivers never-retransmitted data below RACK.fack
     // shows reordering ("RACK.reordering_seen"): the hole at SND.UNA filled, or a block
     // below the highest one, with no retransmission of ours in flight to explain it.
@@ -293,13 +295,13 @@ std::uint32_t connection<CC>::reduction_flight() const noexcept
 // RFC 6675 §5.1 for a retransmission timeout on a SACK connection; the policy has
 // already cut cwnd to the loss window.
 template <congestion_control CC>
-void connection<CC>::sack_on_timeout() noexcept
+void connection<CC>::sack_on_timeout(context& ctx) noexcept
 {
     // §8 and RFC 2018 §8: the receiver may have dropped data it SACKed ("reneging").
     // A block that starts at SND.UNA shows it: the peer holds that data, yet its
     // cumulative ACK does not cover it. Then nothing it SACKed can be trusted.
     if (board().is_sacked(snd_.una)) {
-        board().clear();
+        board().clear(ctx.pool);
         ++stats_.sack_reneging;
     }
     // §5.1: "RecoveryPoint MUST be set to HighData ... the loss recovery algorithm ...
@@ -347,8 +349,8 @@ bool connection<CC>::next_sack_retransmission(context& ctx, outgoing& out, std::
         // sends no blocks) it is a plain fast retransmission.
         retransmit_head_ = false;
         seq32 end = seq_min(snd_.max, snd_.una + smss);
-        for (const sack_scoreboard::range& r : board().sacked())
-            if (seq_lt(r.begin, end)) end = seq_max(snd_.una, r.begin);
+        if (!board().empty() && seq_lt(board().sacked().front().begin, end))
+            end = seq_max(snd_.una, board().sacked().front().begin);
         if (seq_lt(snd_.una, end)) {
             send_range(snd_.una, static_cast<std::uint32_t>(end - snd_.una), ctx, out);
             return true;

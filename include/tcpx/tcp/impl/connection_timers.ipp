@@ -64,7 +64,7 @@ void connection<CC>::on_retransmit_timeout(context& ctx) noexcept
     fast_retransmit_ = false;
     if (!opening && sack_recovery_on()) {
         // RFC 6675 §5.1: the scoreboard says what to resend; SND.NXT stays.
-        sack_on_timeout();
+        sack_on_timeout(ctx);
         disarm(timer::loss_probe);  // RFC 8985 §7: RTO recovery sends no probe
     } else {
         snd_.nxt = opening ? iss_ : snd_.una;
