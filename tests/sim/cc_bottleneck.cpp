@@ -107,6 +107,7 @@ struct bottleneck {
     std::uint64_t seed = 1;
     std::size_t mtu = 1500;
     bool sack_recovery = true;            ///< config::sack_recovery on the sender
+    std::size_t buffers = 0;              ///< if not 0: config::send_buffer and receive_buffer
 
     /// The pipe: packets in flight at the bottleneck rate over the base RTT (both
     /// delays and one packet's serialisation) plus the queue, in payload bytes (MSS each).
@@ -177,6 +178,7 @@ outcome run_bottleneck(const bottleneck& cfg, cc_trace* trace = nullptr)
     ca.isn_secret = std::array<std::uint64_t, 2>{cfg.seed, 1};
     ca.msl = 1s;
     ca.sack_recovery = cfg.sack_recovery;
+    if (cfg.buffers != 0) ca.send_buffer = ca.receive_buffer = cfg.buffers;
     config cb = ca;
     cb.address = wire::ipv4_address{10, 0, 0, 2};
     cb.isn_secret = std::array<std::uint64_t, 2>{cfg.seed, 2};
@@ -408,6 +410,33 @@ TEST_CASE("bottleneck_single_loss_with_sack_is_repaired_by_prr_to_ssthresh_witho
         if (rec.cause == cc_cause::fast_retransmit || rec.cause == cc_cause::timeout) losses.push_back(rec);
     REQUIRE(losses.size() == 1);
     CHECK(losses[0].cwnd == losses[0].ssthresh);  // RFC 6675 §5 (4.2); PRR paces the rest
+}
+
+TEST_CASE("bottleneck_slow_start_overflow_resends_only_what_the_queue_dropped")
+{
+    // The demo's path: slow start overshoots a 1,000-packet queue at 1 Gbit/s and the
+    // queue drops every other segment for a while — hundreds of one-segment islands,
+    // each SACKed in only the few ACKs after it (RFC 2018 §4). RFC 6675's scoreboard
+    // must keep them all: one forgotten is data RACK sees overtaken and resends,
+    // needlessly (the peer D-SACKs it back).
+    bottleneck cfg;
+    cfg.rate_bps = 1'000'000'000;
+    cfg.queue = 1000;
+    cfg.delay = 1ms;
+    cfg.bytes = 32 << 20;
+    cfg.buffers = 4 << 20;  // the demo's: a window far past the pipe
+    const outcome r = run_bottleneck<cc::reno>(cfg);
+    REQUIRE_MESSAGE(r.failure.empty(), r.failure);
+    const flow_outcome& f = r.flows[0];
+    CHECK(f.received == cfg.bytes);
+    CHECK(f.intact);
+    REQUIRE(r.a_to_b.dropped_queue > 100);  // the case this is about happened
+    MESSAGE(r.a_to_b.dropped_queue << " dropped by the queue, " << f.info.retransmitted_segments
+                                   << " retransmitted, " << f.info.dsacks_received << " D-SACKs");
+    CHECK(f.info.sack_ranges_forgotten == 0);
+    CHECK(f.info.retransmitted_segments <= r.a_to_b.dropped_queue + 2);  // a rescue or probe at most
+    CHECK(f.info.dsacks_received <= 2);
+    CHECK(f.info.timeouts == 0);
 }
 
 namespace {
