@@ -231,7 +231,7 @@ private:
     detail::deadline_heap timers_;
     std::vector<std::uint32_t> dirty_;
     std::size_t half_open_ = 0;
-    std::uint16_t next_ephemeral_ = 0;
+    std::uint32_t next_ephemeral_ = 0;  // RFC 6056 §3.3.3 next_ephemeral
     device_offloads offloads_{};  ///< what an offload_device does for us (none otherwise)
     std::uint32_t burst_ = 0;     ///< the most payload per emitted segment with TSO; 0: the MSS
     instant last_poll_{};        ///< the time the last poll() read; stamps send() and receive()

@@ -116,7 +116,8 @@ struct config {
     bool keepalive = false;
     duration keepalive_idle = 2h;       ///< MUST default to no less than two hours
     duration keepalive_interval = 75s;
-    unsigned keepalive_probes = 9;
+    unsigned keepalive_probes = 9;              ///< held to max_keepalive_probes
+    static constexpr unsigned max_keepalive_probes = 255;
 
     // -- limits: at each one the stack refuses cleanly and counts it --
     std::size_t max_connections = 65536;   ///< live connections of every state, TIME-WAIT included

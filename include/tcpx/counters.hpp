@@ -39,7 +39,10 @@ enum class drop_reason : std::uint8_t {
     icmp_bad_checksum,
     icmp_unhandled,         ///< a type the stack does not act on (echo reply, redirect, unknown)
     icmp_unmatched,         ///< an error quoting no connection of ours, or data not in flight (RFC 5927)
-    listen_queue_full,      ///< a SYN for a listener whose accept queue is full (answered with RST)
+    listen_queue_full,      ///< a SYN for a listener whose accept queue is full (the peer retries)
+    listen_rst,             ///< a RST to a listener (RFC 9293 §3.10.7.2 first: ignored)
+    listen_not_syn,         ///< neither SYN, RST nor ACK to a listener (§3.10.7.2 fourth)
+    listen_syn_fin,         ///< SYN and FIN together to a listener: no peer sends it; discarded, as Linux
     half_open_limit,        ///< config::max_half_open connections already in SYN-RECEIVED
     connection_limit,       ///< config::max_connections reached
     device_full,            ///< the device had no room for an outgoing packet
@@ -75,6 +78,9 @@ constexpr std::string_view to_string(drop_reason r) noexcept
     case drop_reason::icmp_unhandled: return "icmp_unhandled";
     case drop_reason::icmp_unmatched: return "icmp_unmatched";
     case drop_reason::listen_queue_full: return "listen_queue_full";
+    case drop_reason::listen_rst: return "listen_rst";
+    case drop_reason::listen_not_syn: return "listen_not_syn";
+    case drop_reason::listen_syn_fin: return "listen_syn_fin";
     case drop_reason::half_open_limit: return "half_open_limit";
     case drop_reason::connection_limit: return "connection_limit";
     case drop_reason::device_full: return "device_full";

@@ -202,7 +202,12 @@ inline void record(side_result& r, const sim_stack& st, const sim_device& dev)
     r.pool_bytes = st.pool().bytes_in_use();
     r.counters = st.counters();
     r.transmit = dev.impaired().transmit_counters();
-    r.input_drops = r.counters.dropped_total() - r.counters.dropped(drop_reason::device_full);
+    // Packets refused as malformed or misaddressed: not device_full (outgoing), and not
+    // the well-formed segments a listener is told to ignore (RFC 9293 §3.10.7.2: a RST,
+    // or a segment without SYN — a stray after its connection was reclaimed).
+    r.input_drops = r.counters.dropped_total() - r.counters.dropped(drop_reason::device_full) -
+                    r.counters.dropped(drop_reason::listen_rst) - r.counters.dropped(drop_reason::listen_not_syn) -
+                    r.counters.dropped(drop_reason::listen_syn_fin);
 }
 
 }  // namespace detail

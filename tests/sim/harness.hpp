@@ -234,7 +234,7 @@ struct side_result {
     std::size_t pool_bytes = 0;   ///< pool().bytes_in_use() at the end
     stack_counters counters;
     devices::impairment_counters transmit;  ///< this side's outgoing direction
-    std::uint64_t input_drops = 0;  ///< dropped received packets (every reason but device_full)
+    std::uint64_t input_drops = 0;  ///< received packets refused as malformed or misaddressed (driver.hpp)
 };
 
 struct result {

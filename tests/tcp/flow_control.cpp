@@ -69,6 +69,23 @@ TEST_CASE("flow_window_closes_to_zero_when_receive_buffer_is_full")
     CHECK(conn(t, s).readable_bytes() == 8192);
 }
 
+TEST_CASE("flow_bare_fin_at_rcv_nxt_into_zero_window_is_taken")
+{
+    // RFC 9293 §3.10.7.4 first: with RCV.WND zero no segment of non-zero length is
+    // acceptable — yet a bare FIN needs no buffer space, and Linux takes it
+    // (tcp_data_queue), so the peer's close is not stuck behind a slow reader. The data
+    // before it is all still readable, then end of stream.
+    scenario t{receive_8k()};
+    const socket s = establish(t);
+    (void)fill_receive_buffer(t);
+    REQUIRE(conn(t, s).rcv().wnd == 0);
+    t.inject(t.segment(FIN | ACK, t.peer_nxt, t.stack_nxt));
+    check_segment(t.expect_one(), ACK, t.stack_nxt, t.peer_nxt + 1, 0);
+    CHECK(t.st.state(s) == tcp::state::close_wait);
+    CHECK(t.receive(s).size() == 8192);
+    CHECK(t.st.peer_closed(s));
+}
+
 TEST_CASE("flow_reading_everything_reopens_window_with_an_update")
 {
     // RFC 1122 §4.2.3.3 / RFC 9293 §3.8.6.2.2: once the application frees enough space, a

@@ -455,3 +455,23 @@ TEST_CASE("time_wait_reopen_iss_is_beyond_old_incarnation")
     CHECK(t.st.state(fresh) == tcp::state::established);
     CHECK(t.st.connection(fresh)->iss() == synack.seq());
 }
+
+TEST_CASE("established_out_of_window_text_is_acked_every_time_not_throttled")
+{
+    // RFC 9293 §3.10.7.4 first: an unacceptable segment is answered with an ACK. The
+    // throttle (RFC 5961 §7) is for challenge ACKs and bare segments; text beyond the
+    // window — a zero-window probe, or a segment the window no longer fits — gets its
+    // ACK each time, so a forged bare ACK cannot use up the answer the real peer needs.
+    scenario t;
+    const socket s = t.establish_active();
+    t.inject(t.segment(ACK, t.peer_nxt, t.stack_nxt + 1000));  // challenge: the throttle's one ACK now
+    REQUIRE(t.sent().size() == 1);
+    for (int i = 0; i < 3; ++i) {
+        t.inject(t.segment(ACK, t.peer_nxt + 70000, t.stack_nxt), "x");  // beyond the 65,535 window
+        check_segment(t.expect_one(), ACK, t.stack_nxt, t.peer_nxt, 65535);
+    }
+    // A bare out-of-window ACK is still throttled.
+    t.inject(t.segment(ACK, t.peer_nxt + 70000, t.stack_nxt));
+    t.expect_nothing();
+    CHECK(t.st.state(s) == tcp::state::established);
+}

@@ -140,6 +140,26 @@ TEST_CASE("close_wait_send_then_shutdown_sends_fin_on_the_data")
     CHECK(t.st.state(s) == tcp::state::closed);
 }
 
+TEST_CASE("close_wait_rst_at_the_peers_fin_sequence_resets")
+{
+    // RFC 5961 §3.2 takes a RST only at exactly RCV.NXT; after the peer's FIN that is one
+    // past the FIN, and a peer that closed and then aborts numbers its RST from the FIN
+    // itself. Linux accepts that one too (tcp_reset_check, in CLOSE-WAIT, CLOSING and
+    // LAST-ACK); so does tcpx. One below it is still only challenged.
+    scenario t;
+    const socket s = t.establish_active();
+    t.inject(t.segment(FIN | ACK, t.peer_nxt, t.stack_nxt));
+    REQUIRE(t.expect_one().flags() == ACK);
+    REQUIRE(t.st.state(s) == tcp::state::close_wait);
+    t.inject(t.segment(RST, t.peer_nxt - 1));
+    CHECK(t.st.state(s) == tcp::state::close_wait);
+    (void)t.sent();
+    t.inject(t.segment(RST, t.peer_nxt));  // the FIN's number
+    t.expect_nothing();
+    CHECK(t.st.state(s) == tcp::state::closed);
+    CHECK(t.st.error(s) == errc::connection_reset);
+}
+
 TEST_CASE("last_ack_ack_of_fin_closes_without_error")
 {
     // RFC 9293 §3.10.7.4 fifth, LAST-ACK: "The only thing that can arrive in this

@@ -57,7 +57,9 @@ TEST_CASE("listen_rst_is_ignored")
     t.expect_nothing();
     CHECK(t.st.connection_count() == 0);
     CHECK(t.st.counters().resets_sent == 0);
-    CHECK(t.st.counters().dropped_total() == 0);
+    // Ignored, and counted: every segment the stack does not act on has a reason.
+    CHECK(t.st.counters().dropped(drop_reason::listen_rst) == 2);
+    CHECK(t.st.counters().dropped_total() == 2);
 }
 
 TEST_CASE("listen_ack_gets_rst_with_seq_from_the_ack")
@@ -171,6 +173,20 @@ TEST_CASE("listen_fin_is_dropped")
     t.expect_nothing();
     CHECK(t.st.connection_count() == 0);
     CHECK(t.st.counters().resets_sent == 0);
+    CHECK(t.st.counters().dropped(drop_reason::listen_not_syn) == 1);
+}
+
+TEST_CASE("listen_syn_with_fin_is_discarded_and_counted")
+{
+    // RFC 9293 would take SYN,FIN as a SYN and the FIN after it; no TCP sends one,
+    // scanners do. Linux discards it (tcp_rcv_state_process), and so does tcpx:
+    // no SYN-ACK, no half-open connection.
+    scenario t;
+    listen_on(t);
+    t.inject(t.segment(SYN | FIN, t.peer_iss));
+    t.expect_nothing();
+    CHECK(t.st.connection_count() == 0);
+    CHECK(t.st.counters().dropped(drop_reason::listen_syn_fin) == 1);
 }
 
 TEST_CASE("listen_segment_without_control_bits_is_dropped")
@@ -183,6 +199,7 @@ TEST_CASE("listen_segment_without_control_bits_is_dropped")
     t.expect_nothing();
     CHECK(t.st.connection_count() == 0);
     CHECK(t.st.counters().resets_sent == 0);
+    CHECK(t.st.counters().dropped(drop_reason::listen_not_syn) == 2);
 }
 
 TEST_CASE("listen_syn_with_window_scale_gets_window_scale_when_enabled")
@@ -215,30 +232,35 @@ TEST_CASE("listen_syn_without_window_scale_gets_none")
     CHECK(synack.window() == 65535);
 }
 
-TEST_CASE("listen_syn_when_accept_queue_is_full_gets_rst_without_cookies")
+TEST_CASE("listen_syn_when_accept_queue_is_full_is_dropped_for_retry_without_cookies")
 {
     // Bounded accept queue (DESIGN.md): with `backlog` finished connections waiting and
-    // SYN cookies off, a new SYN is refused at once, as §3.10.7.1 answers a port with no
-    // room: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. (With cookies: syn_cookies.cpp.)
+    // SYN cookies off, a new SYN is dropped and counted, as Linux drops it: the peer's
+    // SYN retransmission gets in once accept() made room, where a reset would have
+    // ended its connect(). (With cookies: syn_cookies.cpp.)
     config c = scenario_config();
     c.syn_cookies = syn_cookie_mode::never;
     scenario t{c};
-    listen_on(t, 1);
+    const listener l = listen_on(t, 1);
     const captured a = syn_from(t, 40000, seq32{1000});
     complete_from(t, 40000, a);
     t.expect_nothing();
     REQUIRE(t.st.counters().connections_accepted == 1);
 
     t.inject(from_port(t.segment(SYN, seq32{7000}), 40001));
-    const captured rst = t.expect_one();
-    CHECK(rst.flags() == (RST | ACK));
-    CHECK(rst.seq() == seq32{0});
-    CHECK(rst.ack() == seq32{7001});
-    CHECK(rst.tcp.destination_port == 40001);
+    t.expect_nothing();
     CHECK(t.st.counters().accept_queue_overflows == 1);
     CHECK(t.st.counters().dropped(drop_reason::listen_queue_full) == 1);
-    CHECK(t.st.counters().resets_sent == 1);
+    CHECK(t.st.counters().resets_sent == 0);
     CHECK(t.st.connection_count() == 1);
+    // accept() makes room; the peer's retransmitted SYN is answered.
+    std::error_code ec;
+    (void)t.st.accept(l, ec);
+    REQUIRE_FALSE(ec);
+    t.inject(from_port(t.segment(SYN, seq32{7000}), 40001));
+    const captured synack = t.expect_one();
+    CHECK(synack.flags() == (SYN | ACK));
+    CHECK(synack.ack() == seq32{7001});
 }
 
 TEST_CASE("listen_handshake_completing_into_full_accept_queue_gets_rst")

@@ -257,6 +257,7 @@ TEST_CASE("syn_sent_syn_enters_syn_received_and_sends_syn_ack_with_same_iss")
     const socket s = t.open_active();
     wire::tcp_header syn = t.segment(SYN, t.peer_iss);
     syn.options.mss = 1460;
+    syn.window = 1000;  // a peer with a 1,000-byte buffer
     t.inject(syn);
     const captured synack = t.expect_one();
     CHECK(synack.flags() == (SYN | ACK));
@@ -291,6 +292,30 @@ TEST_CASE("syn_sent_simultaneous_open_completes_on_the_peers_syn_ack")
     CHECK(data.seq() == t.iss + 1);
     CHECK(data.ack() == t.peer_iss + 1);
     CHECK(data.text() == "go");
+}
+
+TEST_CASE("syn_sent_simultaneous_open_syn_ack_window_is_not_scaled")
+{
+    // RFC 7323 §2.2: "The window field in a segment where the SYN bit is set (i.e., a
+    // <SYN> or <SYN,ACK>) MUST NOT be scaled" — also the SYN,ACK of a simultaneous
+    // open, whose old SYN is trimmed before its ACK is taken. Both sides offered a
+    // shift, so it is in use from then on.
+    scenario t = scaling_scenario();
+    const socket s = t.open_active();
+    wire::tcp_header syn = t.segment(SYN, t.peer_iss);
+    syn.options.window_scale = 7;
+    syn.options.mss = 1460;
+    syn.window = 1000;  // a peer with a 1,000-byte buffer
+    t.inject(syn);
+    REQUIRE(t.expect_one().flags() == (SYN | ACK));
+    wire::tcp_header synack = t.segment(SYN | ACK, t.peer_iss, t.iss + 1);
+    synack.window = 1000;
+    t.inject(synack);
+    REQUIRE(t.st.state(s) == tcp::state::established);
+    CHECK(t.st.connection(s)->snd().wnd == 1000);
+    CHECK(t.send(s, std::string(1460, 'x')) == 1460);
+    const captured data = t.expect_one();
+    CHECK(data.text().size() == 1000);  // not 1,460 into a 1,000-byte window
 }
 
 TEST_CASE("syn_sent_simultaneous_open_completes_on_the_peers_ack")

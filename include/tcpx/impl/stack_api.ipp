@@ -26,13 +26,14 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
     // sent or acknowledged correctly, so each is held to the largest window.
     cfg_.send_buffer = std::min(cfg_.send_buffer, config::max_buffer);
     cfg_.receive_buffer = std::min(cfg_.receive_buffer, config::max_buffer);
+    // The count of unanswered keep-alive probes is a byte per connection; more than 255
+    // would never be reached (Linux caps TCP_KEEPCNT at 127).
+    cfg_.keepalive_probes = std::min(cfg_.keepalive_probes, config::max_keepalive_probes);
     if (cfg_.ephemeral_port_first == 0) cfg_.ephemeral_port_first = 1;
     if (cfg_.ephemeral_port_last < cfg_.ephemeral_port_first) cfg_.ephemeral_port_last = cfg_.ephemeral_port_first;
-    // RFC 6056 §3.3.1 starts the search at a pseudo-random offset; one from the ISN
-    // secret is unpredictable off-host yet repeatable with a fixed secret.
-    const auto span = static_cast<std::uint32_t>(cfg_.ephemeral_port_last - cfg_.ephemeral_port_first) + 1;
-    next_ephemeral_ = static_cast<std::uint16_t>(
-        cfg_.ephemeral_port_first + isn_.next(cfg_.address.value, 0, 0, 0, instant{}).value() % span);
+    // RFC 6056 §3.3.3's next_ephemeral "could be random" at start: from the ISN secret,
+    // unpredictable off-host yet repeatable with a fixed secret.
+    next_ephemeral_ = isn_.next(cfg_.address.value, 0, 0, 0, instant{}).value();
     // The table's hash key: unpredictable off-host, as the ISNs are (flat_table.hpp).
     table_ = detail::flat_table{isn_.next(cfg_.address.value, 1, 2, 3, instant{}).value() * 0x100000001ull};
     if constexpr (offload_device<std::remove_reference_t<Device>>) {
@@ -217,14 +218,16 @@ tcpx::socket stack<Device, Clock, CC>::connect(wire::ipv4_address remote, std::u
         ec = errc::no_buffer_space;
         return {};
     }
-    // RFC 6056 §3.3.2-style search: consecutive ports from a random start, skipping any
-    // whose 4-tuple is live (TIME-WAIT included) or which a listener owns.
+    // RFC 6056 §3.3.3, the simple hash-based algorithm: the search starts at a keyed
+    // hash of the destination plus a counter every try advances, so each destination
+    // sees its own sequence of ports and none tells another's. Ports whose 4-tuple is
+    // live (TIME-WAIT included) or which a listener owns are skipped.
     const std::uint32_t span = std::uint32_t{cfg_.ephemeral_port_last} - cfg_.ephemeral_port_first + 1;
+    const std::uint32_t offset = isn_.port_offset(cfg_.address.value, remote.value, port);
     std::uint16_t local_port = 0;
     for (std::uint32_t tries = 0; tries < span; ++tries) {
-        const std::uint16_t candidate = next_ephemeral_;
-        next_ephemeral_ = candidate == cfg_.ephemeral_port_last ? cfg_.ephemeral_port_first
-                                                                : static_cast<std::uint16_t>(candidate + 1);
+        const auto candidate = static_cast<std::uint16_t>(cfg_.ephemeral_port_first + (offset + next_ephemeral_) % span);
+        ++next_ephemeral_;
         if (!table_.contains(key_of(remote, port, candidate)) && !listening_.contains(candidate)) {
             local_port = candidate;
             break;

@@ -169,7 +169,7 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
                                          instant now, std::optional<seq32> iss_after)
 {
     // "First, check for a RST": an incoming RST is ignored.
-    if (seg.has(tcp::tcp_flags::rst)) return;
+    if (seg.has(tcp::tcp_flags::rst)) return drop(drop_reason::listen_rst);
     // "Second, check for an ACK": any ACK is bad here, <SEQ=SEG.ACK><CTL=RST> — unless it
     // returns a SYN cookie (RFC 4987 §3.6), when it opens the connection.
     if (seg.has(tcp::tcp_flags::ack)) {
@@ -180,7 +180,11 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
         return send_reset(ip.source(), tcp::reset_for(seg), now);
     }
     // "Third, check for a SYN" (anything else: "drop the segment and return").
-    if (!seg.has(tcp::tcp_flags::syn)) return;
+    if (!seg.has(tcp::tcp_flags::syn)) return drop(drop_reason::listen_not_syn);
+    // SYN with FIN: RFC 9293 would open a connection and take the FIN at once; no TCP
+    // sends it, scanners do (it slips past filters that match SYN alone). Discarded, as
+    // Linux's tcp_rcv_state_process does.
+    if (seg.has(tcp::tcp_flags::fin)) return drop(drop_reason::listen_syn_fin);
     listener_slot& lst = listeners_[l];
     const bool queue_full = lst.queued >= lst.backlog;
     const bool table_full = half_open_ >= cfg_.max_half_open;
@@ -195,10 +199,11 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
     }
     if (cookie) return send_syn_cookie(ip, seg, now);
     if (queue_full) {
-        // The accept queue is full: refuse cleanly rather than leave the peer waiting.
+        // The accept queue is full: dropped, as Linux drops it (LISTENOVERFLOWS). The
+        // peer's SYN timer retries, and gets in once accept() has made room; a reset
+        // would end a connect() that only had to wait.
         ++counters_.accept_queue_overflows;
-        drop(drop_reason::listen_queue_full);
-        return send_reset(ip.source(), tcp::reset_for(seg), now);
+        return drop(drop_reason::listen_queue_full);
     }
     if (table_full) return drop(drop_reason::half_open_limit);
     if (table_.size() >= cfg_.max_connections) return drop(drop_reason::connection_limit);

@@ -342,6 +342,13 @@ private:
     void after_sack_ack(std::uint32_t acked, const sack_arrival& a, context& ctx) noexcept;
     void enter_sack_recovery(context& ctx) noexcept;
     void sack_on_timeout(context& ctx) noexcept;
+    /// A RST at RCV.NXT - 1 after the peer's FIN (CLOSE-WAIT, CLOSING, LAST-ACK): the
+    /// FIN's own number, which RFC 5961 §3.2's exact match refuses and Linux accepts.
+    bool reset_at_peer_fin(const segment& seg) const noexcept
+    {
+        return (state_ == state::close_wait || state_ == state::closing || state_ == state::last_ack) &&
+               seg.seq() == rcv_.nxt - 1;
+    }
     std::uint32_t sack_send_budget(const config& cfg) const noexcept;
     bool next_sack_retransmission(context& ctx, outgoing& out, std::size_t avail) noexcept;
     void send_range(seq32 begin, std::uint32_t length, context& ctx, outgoing& out) noexcept;

@@ -135,6 +135,15 @@ public:
         return static_cast<std::uint32_t>(hash(local_addr, local_port, remote_addr, remote_port) >> 32);
     }
 
+    /// RFC 6056 §3.3.3's F(local_IP, remote_IP, remote_port, secret_key): where the
+    /// search for an ephemeral port to this destination starts, so the ports one peer
+    /// sees tell nothing of those used towards another. Local port 0, which no
+    /// connection has, keeps it apart from every connection's hash.
+    std::uint32_t port_offset(std::uint32_t local_addr, std::uint32_t remote_addr, std::uint16_t remote_port) const noexcept
+    {
+        return static_cast<std::uint32_t>(hash(local_addr, 0, remote_addr, remote_port));
+    }
+
     /// 128 bits from the operating system's entropy source (getrandom(2), the
     /// kernel's CSPRNG — what std::random_device reads on Linux, without the 0.6 s that
     /// <random> adds to every translation unit). Blocks only before the kernel's pool

@@ -26,6 +26,15 @@ struct segment {
     seq32 seq() const noexcept { return header.seq; }
     seq32 ack() const noexcept { return header.ack; }
     bool has(tcp_flags f) const noexcept { return wire::has(header.flags, f); }
+    /// SEG.WND in bytes, with the peer's shift — except in a SYN or SYN,ACK, whose
+    /// window "MUST NOT be scaled" (RFC 7323 §2.2). `syn_window` keeps that for what
+    /// is left of a SYN,ACK whose old SYN was trimmed (simultaneous open).
+    std::uint32_t window(std::uint8_t shift) const noexcept
+    {
+        const std::uint32_t w = header.window;
+        return has(tcp_flags::syn) || syn_window ? w : w << shift;
+    }
+    bool syn_window = false;
 
     /// RFC 9293 §3.4: SEG.LEN counts the data and one each for SYN and FIN.
     std::uint32_t length() const noexcept

@@ -111,10 +111,17 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
         rest.header.flags = static_cast<tcp_flags>(static_cast<std::uint8_t>(seg.header.flags) &
                                                    ~static_cast<std::uint8_t>(tcp_flags::syn));
         rest.header.seq = seg.seq() + 1;
+        rest.syn_window = true;
         return on_segment_synchronized(rest, ctx);
     }
     // RFC 7323 §5.3 R1: PAWS, before the sequence number is checked.
     if (paws_rejects(seg, ctx)) return input_result::done;
+    // A reset numbered from the FIN the peer sent, one below the window: taken, as Linux
+    // takes it (tcp_reset_check) — a peer that closed, then aborts, resets at its FIN.
+    if (seg.has(tcp_flags::rst) && reset_at_peer_fin(seg)) {
+        check_reset(seg, ctx);
+        return input_result::done;
+    }
     if (!acceptable(seg)) {
         // "If an incoming segment is not acceptable, an acknowledgment should be sent in
         // reply (unless the RST bit is set)" — throttled, as RFC 5961 §7 recommends: when
@@ -128,6 +135,13 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
         if (!seg.payload.empty() && !seg.has(tcp_flags::rst) && !seg.has(tcp_flags::syn) &&
             seq_le(seg.seq() + static_cast<std::uint32_t>(seg.payload.size()), rcv_.nxt)) {
             note_duplicate(seg.seq(), seg.seq() + static_cast<std::uint32_t>(seg.payload.size()));
+            schedule_ack(true, ctx);
+        } else if (!seg.has(tcp_flags::rst) && !seg.has(tcp_flags::syn) && seg.length() != 0) {
+            // Text or a FIN outside the window (a probe of our closed window, data the
+            // window no longer has room for) is answered every time: RFC 5961 §7's
+            // throttle is for challenge ACKs, and one that also covered these would let
+            // anyone who knows the 4-tuple silence our answers to the peer's probes
+            // (Linux's tcp_oow_rate_limited exempts them too).
             schedule_ack(true, ctx);
         } else if (!seg.has(tcp_flags::rst)) {
             throttled_ack(ctx);
@@ -251,7 +265,9 @@ bool connection<CC>::acceptable(const segment& seg) const noexcept
         if (wnd == 0) return seg.seq() == rcv_.nxt;
         return in_window(seg.seq(), rcv_.nxt, wnd);
     }
-    if (wnd == 0) return false;
+    // A bare FIN at RCV.NXT into a closed window takes no buffer space: taken, as Linux
+    // takes it (tcp_data_queue), so the end of the stream does not wait on the reader.
+    if (wnd == 0) return seg.payload.empty() && !seg.has(tcp_flags::syn) && seg.seq() == rcv_.nxt;
     return in_window(seg.seq(), rcv_.nxt, wnd) || in_window(seg.seq() + (len - 1), rcv_.nxt, wnd);
 }
 
@@ -283,7 +299,7 @@ bool connection<CC>::throttled_ack(context& ctx) noexcept
 template <congestion_control CC>
 bool connection<CC>::check_reset(const segment& seg, context& ctx) noexcept
 {
-    if (seg.seq() != rcv_.nxt) {
+    if (seg.seq() != rcv_.nxt && !reset_at_peer_fin(seg)) {
         // RFC 5961 §3.2: in the window but not exactly RCV.NXT — answer with a
         // challenge ACK; the true peer will reset again with the right number.
         if (throttled_ack(ctx)) ++stats_.challenge_acks;
@@ -326,7 +342,7 @@ input_result connection<CC>::check_ack(const segment& seg, context& ctx) noexcep
         if (seq_gt(seg.ack(), snd_.una) && seq_le(seg.ack(), snd_.max)) {
             // "enter ESTABLISHED state and continue processing" with the window from
             // this segment (the variables SND.WND, SND.WL1, SND.WL2).
-            snd_.wnd = static_cast<std::uint32_t>(seg.header.window) << snd_.scale;
+            snd_.wnd = seg.window(snd_.scale);
             snd_.wl1 = seg.seq();
             snd_.wl2 = seg.ack();
             enter_established(ctx);
@@ -475,7 +491,7 @@ void connection<CC>::process_duplicate_ack(const segment& seg, context& ctx) noe
     // §3.8.6.1): an ACK that keeps the window shut answers it and tells of no loss.
     const bool outstanding = snd_.max != snd_.una && snd_.wnd != 0;
     const bool no_data = seg.payload.empty() && !seg.has(tcp_flags::syn) && !seg.has(tcp_flags::fin);
-    const bool same_window = (static_cast<std::uint32_t>(seg.header.window) << snd_.scale) == snd_.wnd;
+    const bool same_window = seg.window(snd_.scale) == snd_.wnd;
     if (!(outstanding && no_data && same_window)) {
         // Only an ACK that moves SND.UNA ends a run of duplicates (RFC 5681 §3.2: "3
         // duplicate ACKs ... without any intervening ACKs which move SND.UNA"); one that
@@ -501,7 +517,7 @@ void connection<CC>::process_duplicate_ack(const segment& seg, context& ctx) noe
 template <congestion_control CC>
 void connection<CC>::update_send_window(const segment& seg) noexcept
 {
-    snd_.wnd = static_cast<std::uint32_t>(seg.header.window) << snd_.scale;
+    snd_.wnd = seg.window(snd_.scale);
     snd_.wl1 = seg.seq();
     snd_.wl2 = seg.ack();
     snd_.max_wnd = std::max(snd_.max_wnd, snd_.wnd);
@@ -704,8 +720,10 @@ template <congestion_control CC>
 void connection<CC>::enter_time_wait(context& ctx) noexcept
 {
     state_ = state::time_wait;
-    // RFC 9293 §3.10.7.4: "Start the time-wait timer, turn off the other timers."
+    // RFC 9293 §3.10.7.4: "Start the time-wait timer, turn off the other timers." A
+    // keep-alive probe owed goes too: TIME-WAIT only answers the peer.
     for (auto& t : timers_) t = never;
+    keepalive_probe_ = false;
     arm(timer::time_wait, ctx.now + 2 * ctx.cfg.msl);
 }
 

@@ -113,6 +113,13 @@ void connection<CC>::on_keepalive_timeout(context& ctx) noexcept
         restart_keepalive(ctx);
         return;
     }
+    // Data in flight or waiting: the retransmission or persist timer watches the peer
+    // already, and a probe would only add a segment (Linux's tcp_keepalive_timer waits
+    // another idle period then too).
+    if (snd_.max != snd_.una || sndbuf_.size() != 0) {
+        arm(timer::keepalive, ctx.now + ctx.cfg.keepalive_idle);
+        return;
+    }
     if (keepalive_probes_sent_ >= ctx.cfg.keepalive_probes) {
         enter_closed(errc::timed_out);
         return;
