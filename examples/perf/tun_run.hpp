@@ -45,7 +45,7 @@ struct tun_options {
     std::uint64_t count = 0;  ///< connections to serve before exiting; 0: until Ctrl-C
     bool verify = false;
     bool json = false;
-    std::uint32_t initial_window = 0;  ///< segments; 0: RFC 5681 §3.1's rule
+    std::uint32_t initial_window = 0;  ///< segments; 0: config's default (RFC 6928's 10)
     bool hystart = true;
     std::string trace_csv;  ///< the connection's cwnd/ssthresh changes as CSV (--connect only)
 };
@@ -65,7 +65,7 @@ struct tun_options {
                  "  --bytes N       bytes to send per connection (default 64 MiB; suffixes k, M, G)\n"
                  "  --count N       exit after serving N connections (default: run until Ctrl-C)\n"
                  "  --no-hystart    slow start without HyStart++ (RFC 9406)\n"
-                 "  --iw N          initial window in segments (default: RFC 5681's, 3 at MSS 1460; Linux uses 10)\n"
+                 "  --iw N          initial window in segments (default 10, RFC 6928's, as Linux)\n"
                  "  --verify        check that byte i of what arrives is i %% 251; fail on the first wrong byte\n"
                  "  --json          one JSON object per connection instead of a summary line\n"
                  "  --trace FILE    with --connect: every change of cwnd and ssthresh as CSV (time_s,cwnd,ssthresh,cause)\n"
@@ -200,7 +200,7 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
     cfg.address = o.net.addr;
     cfg.prefix_length = o.net.host.prefix;  // its directed broadcast is no source (RFC 1122 §3.2.1.3)
     cfg.send_buffer = cfg.receive_buffer = std::size_t{4} << 20;  // a window for 10 Gbit/s at 3 ms
-    cfg.initial_window_segments = o.initial_window;  // --iw 10: Linux's IW (RFC 6928)
+    if (o.initial_window != 0) cfg.initial_window_segments = o.initial_window;
     cfg.hystart = o.hystart;
     stack<perf_device&, clocks::steady, CC> st{dev, {}, cfg};
 

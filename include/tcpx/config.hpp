@@ -146,9 +146,10 @@ struct config {
     std::optional<std::array<std::uint64_t, 2>> isn_secret;
 
     // -- congestion control (RFC 5681 §3.1, RFC 6928) --
-    /// The initial window in segments: 0 means RFC 5681 §3.1's rule (2 to 4 by SMSS);
-    /// 10 is RFC 6928's.
-    std::uint32_t initial_window_segments = 0;
+    /// The initial window in segments. 10 (default) is RFC 6928's, min(10*MSS,
+    /// max(2*MSS, 14600)), Linux's since 2.6.39: a 100 KB response takes three round
+    /// trips instead of four. 0 means RFC 5681 §3.1's rule (2 to 4 by SMSS).
+    std::uint32_t initial_window_segments = 10;
 };
 
 }  // namespace tcpx

@@ -78,6 +78,9 @@ inline config scenario_config()
     c.receive_buffer = 64 * 1024;  // fits the 16-bit window: no scaling unless asked
     c.send_buffer = 64 * 1024;
     c.window_scaling = false;
+    // The cases count segments from RFC 5681 §3.1's initial window (3 at this MSS);
+    // those about RFC 6928's set 10.
+    c.initial_window_segments = 0;
     return c;
 }
 

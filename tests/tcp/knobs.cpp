@@ -590,11 +590,18 @@ TEST_CASE("config_window_scaling_not_offered_by_peer_is_not_used")
 
 // ---- initial_window_segments ----
 
-TEST_CASE("config_initial_window_default_is_rfc5681_three_segments_of_1460")
+TEST_CASE("config_initial_window_default_is_rfc6928_ten_segments")
+{
+    // RFC 6928, as Linux: a stack made from a default config sends ten segments first.
+    CHECK(config{}.initial_window_segments == 10);
+}
+
+TEST_CASE("config_initial_window_segments_0_is_rfc5681_three_segments_of_1460")
 {
     // RFC 5681 §3.1 eq. 1: for 1095 < SMSS <= 2190, IW = 3 * SMSS; so the first flight
-    // is three full segments.
+    // is three full segments (the scenario fixture's config asks for this rule).
     scenario t;
+    REQUIRE(t.st.configuration().initial_window_segments == 0);
     const socket s = establish_active_with(t, 1460);
     const auto out = send_and_capture(t, s, 20000);
     REQUIRE(out.size() == 3);
