@@ -130,7 +130,7 @@ public:
     /// in_use() now, made() so far, at most max_blocks() (config::max_recovery_states).
     const detail::block_pool& recovery_states() const noexcept { return recovery_blocks_; }
     /// Connections in the table, in every state (TIME-WAIT and unaccepted included).
-    std::size_t connection_count() const noexcept { return table_.size(); }
+    std::size_t connection_count() const noexcept { return slots_.size() - free_slots_.size(); }
     /// Heap bytes the stack holds for its connections, not counting data (pool()): the
     /// control blocks, the 4-tuple table (its nodes counted with one allocator header
     /// each), the timers, the free and dirty lists, and the recovery states. Grows with the most connections
@@ -150,6 +150,7 @@ private:
         bool queued = false;              ///< in its listener's accept queue
         bool half_open = false;           ///< counted against config::max_half_open
         bool dirty = false;               ///< in dirty_: has work for the output pass
+        bool in_table = false;            ///< its 4-tuple is in table_ (until CLOSED, see forget_tuple)
     };
     struct listener_slot {
         std::uint16_t port = 0;
@@ -208,6 +209,7 @@ private:
     std::uint32_t allocate_slot();
     void reclaim(std::uint32_t index);
     void release_slot(std::uint32_t index);  ///< reclaim() without counting a connection
+    void forget_tuple(slot& s) noexcept;
     void enqueue_accepted(std::uint32_t index, instant now);
     slot* find(tcpx::socket s) noexcept;
     const slot* find(tcpx::socket s) const noexcept;

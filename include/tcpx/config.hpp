@@ -107,6 +107,11 @@ struct config {
     bool nodelay = false;
     /// RFC 9293 §3.8.6.1: the first zero-window probe interval (then doubled, up to max_rto).
     duration persist_timeout = 200ms;
+    /// Zero-window probes an orphan (a connection close()d with data or its FIN still
+    /// queued) sends before it is aborted, however the peer answers them: a peer that
+    /// keeps its window shut would otherwise hold it forever. RFC 6429 allows the abort;
+    /// Linux's tcp_orphan_retries is 8 by default. Held to 255.
+    unsigned orphan_probes = 8;
 
     // -- closing --
     /// Maximum segment lifetime; TIME-WAIT lasts 2 * msl (RFC 9293 §3.4.2). Linux holds 60 s.

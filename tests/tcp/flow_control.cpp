@@ -297,6 +297,53 @@ TEST_CASE("flow_zero_window_probe_is_one_byte_after_the_first_interval")
     check_segment(t.expect_one(), ACK, t.stack_nxt, t.peer_nxt, 65535, "h");
 }
 
+TEST_CASE("flow_fin_into_a_zero_window_waits_for_the_persist_timer")
+{
+    // The FIN's sequence number needs room in the peer's window like a byte of data
+    // (Linux's tcp_snd_wnd_test counts it): behind a zero window it is not sent, and not
+    // retransmitted by the RTO as if lost — no congestion signal, no user timeout. The
+    // persist timer sends it as its probe (RFC 9293 §3.8.6.1); the peer takes a bare FIN
+    // into a closed window (Linux does) and the close completes.
+    scenario t;
+    const socket s = establish(t, {.window = 0, .rtt = 100ms});
+    CHECK_FALSE(t.st.shutdown(s));
+    t.expect_nothing();
+    CHECK(t.st.state(s) == tcp::state::fin_wait_1);
+    CHECK(conn(t, s).deadline(tcp::timer::persist) == t.time.now() + first_probe);
+    t.advance(first_probe);
+    const captured probe = t.expect_one();
+    CHECK(probe.flags() == (FIN | ACK));
+    CHECK(probe.seq() == t.stack_nxt);
+    t.inject(t.segment(ACK, t.peer_nxt, t.stack_nxt + 1));  // window still 0
+    CHECK(t.st.state(s) == tcp::state::fin_wait_2);
+    CHECK(conn(t, s).stats().timeouts == 0);
+}
+
+TEST_CASE("flow_orphan_behind_a_zero_window_is_aborted_after_orphan_probes")
+{
+    // An application close()d the connection with data still queued, and the peer
+    // keeps its window shut, answering every probe. RFC 1122 §4.2.2.17 keeps a
+    // connection whose peer answers — but nobody will ever read this one's error, so
+    // it gets config::orphan_probes probes (Linux's tcp_orphan_retries, 8) and is
+    // aborted, its slot reclaimed (RFC 6429 §2 allows it).
+    scenario t;
+    const socket s = establish(t, {.window = 0, .rtt = 100ms});
+    t.send(s, "hello");
+    CHECK_FALSE(t.st.close(s));
+    const std::size_t limit = t.st.configuration().orphan_probes;
+    std::size_t probes = 0;
+    for (int i = 0; i < 40 && t.st.connection_count() != 0; ++i) {
+        REQUIRE(t.advance_to_deadline());
+        for (const captured& c : t.sent()) {
+            if (c.text() != "h") continue;
+            ++probes;
+            t.inject(t.segment(ACK, t.peer_nxt, t.stack_nxt));  // answered, window still 0
+        }
+    }
+    CHECK(probes == limit);
+    CHECK(t.st.connection_count() == 0);
+}
+
 TEST_CASE("flow_zero_window_probe_intervals_double")
 {
     // RFC 1122 §4.2.2.17: probes SHOULD be spaced exponentially; each answer that keeps the

@@ -361,3 +361,27 @@ TEST_CASE("closed_ipv4_header_with_bad_checksum_is_dropped_and_counted")
     t.inject_raw(std::move(p));
     expect_dropped(t, drop_reason::ipv4_bad_header_checksum);
 }
+
+TEST_CASE("closed_connection_still_held_by_the_application_gives_up_its_4_tuple")
+{
+    // RFC 9293 §3.3.2: CLOSED "represents the state when there is no TCB". A connection
+    // the peer reset stays a handle until close() (for error()), but no longer owns its
+    // 4-tuple: the peer's new SYN from the same port reaches the listener and gets a
+    // SYN-ACK, not the reset CLOSED would answer.
+    scenario t;
+    const socket s = t.establish_passive();
+    t.inject(t.segment(RST, t.peer_nxt));
+    REQUIRE(t.st.state(s) == tcp::state::closed);
+    REQUIRE(t.st.error(s) == errc::connection_reset);
+    t.inject(t.segment(SYN, seq32{900000}));
+    const captured synack = t.expect_one();
+    CHECK(synack.flags() == (SYN | ACK));
+    CHECK(synack.ack() == seq32{900001});
+    CHECK(t.st.connection_count() == 2);  // the old handle and the new half-open one
+    // Closing the old handle does not disturb the new connection's entry.
+    CHECK_FALSE(t.st.close(s));
+    CHECK(t.st.connection_count() == 1);
+    t.inject(t.segment(ACK, seq32{900001}, synack.seq() + 1));
+    t.expect_nothing();
+    CHECK(t.st.counters().connections_accepted == 2);
+}

@@ -245,6 +245,27 @@ TEST_CASE("syn_received_retransmitted_syn_gets_the_syn_ack_again")
     CHECK(t.st.state(accept_one(t, l)) == tcp::state::established);
 }
 
+TEST_CASE("syn_received_duplicate_syn_keeps_the_initial_window_and_rto")
+{
+    // RFC 5681 §3.1 cuts the initial window to one segment, and RFC 6298 §5.7 raises
+    // the RTO to 3 s, when the SYN or SYN-ACK "is lost": when the retransmission timer
+    // fired. A SYN that merely arrives twice draws the SYN-ACK again (above) and shows
+    // no loss of ours: the connection starts with RFC 5681's four segments of 536 and
+    // the 1 s initial RTO, as without the copy.
+    scenario t;
+    const listener l = t.open_passive();
+    t.inject(t.segment(SYN, t.peer_iss));
+    REQUIRE(t.expect_one().flags() == (SYN | ACK));
+    t.inject(t.peer_ack(t.stack_nxt));
+    t.expect_nothing();
+    const socket s = accept_one(t, l);
+    CHECK(t.st.connection(s)->rtt().rto() == t.st.configuration().initial_rto);
+    CHECK(t.send(s, std::string(10000, 'x')) == 10000);
+    const auto out = t.sent();
+    CHECK(out.size() == 4);
+    for (const captured& c : out) CHECK(c.text().size() == 536);
+}
+
 TEST_CASE("syn_received_new_syn_in_window_returns_to_listen")
 {
     // RFC 9293 §3.10.7.4 fourth, SYN-RECEIVED: "If the connection was initiated with a

@@ -69,15 +69,20 @@ TEST_CASE("time_wait_retransmitted_fin_is_acked_and_restarts_2msl")
     CHECK(t.st.state(s) == tcp::state::closed);
 }
 
-TEST_CASE("time_wait_text_is_ignored_and_does_not_restart_the_timer")
+TEST_CASE("time_wait_text_is_ignored_but_acked_and_does_not_restart_the_timer")
 {
     // RFC 9293 §3.10.7.4 seventh, TIME-WAIT: "Ignore the segment text"; only a FIN
-    // restarts the 2 MSL wait.
+    // restarts the 2 MSL wait. The text is answered with an ACK at once, as Linux's
+    // TIME-WAIT answers it: the peer learns its FIN was taken and nothing more is.
     scenario t;
     const socket s = t.establish_then_time_wait();
     const instant ends = t.time.now() + 2 * t.st.configuration().msl;
     t.advance(1s);
     t.inject(t.segment(ACK | PSH, t.peer_nxt, t.stack_nxt), "stray");
+    const captured ack = t.expect_one();
+    CHECK(ack.flags() == ACK);
+    CHECK(ack.ack() == t.peer_nxt);
+    CHECK(ack.payload.empty());
     t.advance(t.st.configuration().delayed_ack);
     t.expect_nothing();
     CHECK(t.st.connection(s)->rcv().nxt == t.peer_nxt);

@@ -29,6 +29,7 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
     // The count of unanswered keep-alive probes is a byte per connection; more than 255
     // would never be reached (Linux caps TCP_KEEPCNT at 127).
     cfg_.keepalive_probes = std::min(cfg_.keepalive_probes, config::max_keepalive_probes);
+    cfg_.orphan_probes = std::min(cfg_.orphan_probes, 255u);  // a byte per connection too
     if (cfg_.ephemeral_port_first == 0) cfg_.ephemeral_port_first = 1;
     if (cfg_.ephemeral_port_last < cfg_.ephemeral_port_first) cfg_.ephemeral_port_last = cfg_.ephemeral_port_first;
     // RFC 6056 §3.3.3's next_ephemeral "could be random" at start: from the ISN secret,
@@ -89,7 +90,7 @@ void stack<Device, Clock, CC>::release_slot(std::uint32_t index)
     if (s.half_open) --half_open_;
     auto ctx = context_at(last_poll_);
     s.conn.free_buffers(ctx);
-    table_.erase(key_of(s.conn.id()));
+    forget_tuple(s);
     timers_.erase(index);
     ++s.generation;  // every handle to it goes stale
     // The bookkeeping is reset field by field: the connection itself is reset by
@@ -99,6 +100,18 @@ void stack<Device, Clock, CC>::release_slot(std::uint32_t index)
     s.next_queued = none;
     s.in_use = s.user_owned = s.queued = s.half_open = s.dirty = false;
     free_slots_.push_back(index);
+}
+
+// RFC 9293 §3.3.2: "CLOSED is fictional because it represents the state when there is
+// no TCB". A connection that reached CLOSED while the application still holds its
+// handle keeps its slot (for error() and close()) but not its 4-tuple: a new SYN from
+// the same port reaches the listener, and connect() may use the tuple again.
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::forget_tuple(slot& s) noexcept
+{
+    if (!s.in_table) return;
+    table_.erase(key_of(s.conn.id()));
+    s.in_table = false;
 }
 
 template <device Device, clock Clock, congestion_control CC>
@@ -213,7 +226,7 @@ tcpx::socket stack<Device, Clock, CC>::connect(wire::ipv4_address remote, std::u
         ec = errc::invalid_argument;
         return {};
     }
-    if (table_.size() >= cfg_.max_connections) {
+    if (connection_count() >= cfg_.max_connections) {
         drop(drop_reason::connection_limit);
         ec = errc::no_buffer_space;
         return {};
@@ -246,6 +259,7 @@ tcpx::socket stack<Device, Clock, CC>::connect(wire::ipv4_address remote, std::u
     s.conn.open_active(id, opening.iss, ctx, opening.ts_offset);
     s.user_owned = true;
     table_.insert(key_of(id), index);
+    s.in_table = true;
     ++counters_.connections_opened;
     mark_dirty(index);
     return tcpx::socket{index, s.generation};

@@ -206,7 +206,7 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
         return drop(drop_reason::listen_queue_full);
     }
     if (table_full) return drop(drop_reason::half_open_limit);
-    if (table_.size() >= cfg_.max_connections) return drop(drop_reason::connection_limit);
+    if (connection_count() >= cfg_.max_connections) return drop(drop_reason::connection_limit);
 
     const std::uint32_t index = allocate_slot();
     slot& s = slots_[index];
@@ -223,6 +223,7 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
     s.half_open = true;
     ++half_open_;
     table_.insert(key_of(id), index);
+    s.in_table = true;
     mark_dirty(index);
 }
 
@@ -245,6 +246,7 @@ void stack<Device, Clock, CC>::after_input(std::uint32_t index, tcp::state befor
         reclaim(index);
         return;
     }
+    if (st == tcp::state::closed) forget_tuple(s);
     mark_dirty(index);
 }
 

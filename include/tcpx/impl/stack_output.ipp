@@ -34,6 +34,7 @@ void stack<Device, Clock, CC>::flush(std::uint32_t index, instant now)
         reclaim(index);
         return;
     }
+    if (s.conn.state() == tcp::state::closed) forget_tuple(s);
     instant next = s.conn.next_deadline();
     if (device_refused) {
         // Output deferred (counted once per refused pass). Nothing else may wake this

@@ -85,7 +85,7 @@ bool stack<Device, Clock, CC>::accept_syn_cookie(const wire::ipv4_view& ip, cons
         drop(drop_reason::listen_queue_full);
         return true;
     }
-    if (table_.size() >= cfg_.max_connections) {
+    if (connection_count() >= cfg_.max_connections) {
         drop(drop_reason::connection_limit);
         return true;
     }
@@ -96,6 +96,7 @@ bool stack<Device, Clock, CC>::accept_syn_cookie(const wire::ipv4_view& ip, cons
     s.conn.open_from_cookie(id, iss, syn, ctx, opening.ts_offset);
     s.listener = l;
     table_.insert(key_of(id), index);
+    s.in_table = true;
     // The ACK itself (and any data on it) as any segment for SYN-RECEIVED.
     if (s.conn.on_segment(seg, ctx) == tcp::input_result::send_reset)
         send_reset(ip.source(), tcp::reset_for(seg), now);

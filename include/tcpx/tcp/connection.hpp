@@ -104,6 +104,7 @@ struct connection_stats {
     std::uint32_t timestamp_undos = 0;       ///< ... of them, by the timestamp echo at the recovery's end (RFC 3522)
     std::uint32_t sack_reneging = 0;         ///< RFC 6675 §8: SACKed data found dropped by the peer
     std::uint32_t sack_ranges_forgotten = 0; ///< SACKed islands not kept (sack_scoreboard::max_sacked, or no chunk)
+    std::uint32_t orphans_aborted = 0;       ///< closed by the application, aborted behind a zero window (config::orphan_probes)
     std::uint32_t flights_without_recovery_state = 0;  ///< none free (config::max_recovery_states): recovered without SACK
     std::uint32_t rack_marked_lost = 0;      ///< RFC 8985 §6.2: times RACK declared data lost
     std::uint32_t loss_probes = 0;           ///< RFC 8985 §7.3: Tail Loss Probes sent (Linux TCPLossProbes)
@@ -403,6 +404,8 @@ private:
     // bytes SND.UNA meets ISS again (RFC 9293 §3.4 arithmetic is modular).
     seq32 data_start() const noexcept { return syn_acked_ ? snd_.una : iss_ + 1; }
     bool fin_acked() const noexcept { return fin_queued_ && seq_gt(snd_.una, fin_seq_); }
+    /// Only our FIN is left to deliver: every byte acknowledged, the FIN not (sent or not).
+    bool only_fin_left() const noexcept { return fin_queued_ && sndbuf_.size() == 0 && snd_.una == fin_seq_; }
     void record_sent(const outgoing& out, std::uint32_t seq_length, context& ctx) noexcept;
     std::uint16_t announced_mss(const config& cfg) const noexcept;
 
@@ -465,6 +468,7 @@ private:
     std::uint8_t duplicate_acks_ = 0;
     std::uint8_t unacked_segments_ = 0;  ///< full-sized segments received since our last ACK
     std::uint8_t keepalive_probes_sent_ = 0;
+    std::uint8_t orphan_probes_sent_ = 0;  ///< zero-window probes since the application let go
 
     bool passive_ = false;
     bool syn_acked_ = false;        ///< our SYN is acknowledged (SND.UNA passed ISS once)

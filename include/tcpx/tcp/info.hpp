@@ -85,6 +85,7 @@ struct connection_info {
     std::uint64_t timestamp_undos = 0;       ///< ... of them by the timestamp echo (RFC 3522; Linux's TCPFullUndo)
     std::uint64_t sack_reneging = 0;         ///< Linux's TCPSACKReneging
     std::uint64_t sack_ranges_forgotten = 0; ///< SACKed islands the scoreboard could not keep
+    std::uint64_t orphans_aborted = 0;       ///< config::orphan_probes reached behind a zero window
     std::uint64_t flights_without_recovery_state = 0;  ///< config::max_recovery_states was reached
     std::uint64_t rack_marked_lost = 0;      ///< RFC 8985 §6.2 verdicts that marked data lost
     std::uint64_t loss_probes = 0;           ///< RFC 8985 §7 (Linux's TCPLossProbes)
@@ -144,6 +145,7 @@ connection_info info_of(const connection<CC>& c, instant now) noexcept
     i.timestamp_undos = s.timestamp_undos;
     i.sack_reneging = s.sack_reneging;
     i.sack_ranges_forgotten = s.sack_ranges_forgotten;
+    i.orphans_aborted = s.orphans_aborted;
     i.flights_without_recovery_state = s.flights_without_recovery_state;
     i.rack_marked_lost = s.rack_marked_lost;
     i.loss_probes = s.loss_probes;

@@ -204,6 +204,9 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
             ack_now_ = true;
             arm(timer::time_wait, ctx.now + 2 * ctx.cfg.msl);
         }
+        // Text is ignored (seventh step) but answered, as Linux's TIME-WAIT answers
+        // what it does not take: the peer learns its FIN was taken and nothing more is.
+        if (!seg.payload.empty()) ack_now_ = true;
         return input_result::done;
     }
 
@@ -526,6 +529,7 @@ void connection<CC>::update_send_window(const segment& seg) noexcept
         if (armed(timer::persist)) {
             disarm(timer::persist);
             persist_interval_ = duration{0};
+            orphan_probes_sent_ = 0;
             // A probe byte this ACK does not cover was refused: it leaves again now, at
             // SND.UNA, with the data behind it.
             snd_.nxt = snd_.una;
@@ -545,7 +549,7 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
     case state::close_wait:
     case state::closing:
     case state::last_ack:
-    case state::time_wait:
+    case state::time_wait:  // (not reached: on_segment_synchronized answers TIME-WAIT itself)
         // "This should not occur since a FIN has been received from the remote side.
         // Ignore the segment text."
         return;
@@ -701,11 +705,14 @@ void connection<CC>::enter_established(context& ctx) noexcept
     // RFC 6928 §2 for ten segments: min(10*MSS, max(2*MSS, 14600)); another count as asked.
     if (ctx.cfg.initial_window_segments == 10) iw = cc::rfc6928_initial_window(smss);
     else if (ctx.cfg.initial_window_segments != 0) iw = ctx.cfg.initial_window_segments * smss;
-    // RFC 5681 §3.1: if the SYN or SYN-ACK was retransmitted, the IW is one segment.
-    if (stats_.retransmitted_segments != 0) iw = smss;
+    // RFC 5681 §3.1: "if the SYN or SYN/ACK is lost", the IW is one segment. Lost means
+    // our retransmission timer fired: a SYN-ACK sent again because the peer's SYN came
+    // twice (a copy the network made, or the peer's own timer) shows no loss of ours.
+    const bool handshake_timed_out = stats_.timeouts != 0;
+    if (handshake_timed_out) iw = smss;
     cc_ = CC{cc::init{smss, iw, iss_, ctx.cfg.hystart}};
     if (trace_ != nullptr) trace_->record(cc_record{ctx.now, cc_.cwnd(), cc_.ssthresh(), cc_cause::established});
-    if (stats_.retransmitted_segments != 0) rtt_.restart_after_syn_timeout();  // RFC 6298 §5.7
+    if (handshake_timed_out) rtt_.restart_after_syn_timeout();  // RFC 6298 §5.7: "the timer expired"
     rtt_.reset_backoff();
     disarm(timer::retransmit);
     last_received_ = ctx.now;

@@ -319,6 +319,16 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
             record_sent(out, 1, ctx);
             return true;
         }
+        // With no data left the FIN is the probe (its one sequence number in place of
+        // the byte): a receiver that takes a bare FIN into a closed window (Linux, tcpx)
+        // ends the stream; one that does not answers with its window.
+        if (only_fin_left()) {
+            fill_common(out, ctx);
+            out.header.seq = snd_.una;
+            out.header.flags |= tcp_flags::fin;
+            record_sent(out, 1, ctx);
+            return true;
+        }
     }
     if (may_send_data) {
         const std::size_t offset = send_data_offset();
@@ -372,8 +382,12 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
                          (snd_.max_wnd != 0 && len >= snd_.max_wnd / 2 && (nodelay_ || nothing_unacked)) ||
                          probe_);  // RFC 1122 §4.2.3.4 (4): the override timeout fired (persist)
         probe_ = false;
+        // The FIN, too, goes only inside the peer's window (its sequence number is one
+        // the peer must have room for, as Linux's tcp_snd_wnd_test counts it); beyond it,
+        // it waits for the window or is the persist timer's probe.
+        const bool fin_fits = seq_le(snd_.nxt + static_cast<std::uint32_t>(len) + 1, snd_.una + snd_.wnd);
         const bool send_fin = fin_queued_ && all_queued && (snd_.nxt + static_cast<std::uint32_t>(len)) == fin_seq_ &&
-                              (len != 0 ? send_data : true);
+                              fin_fits && (len != 0 ? send_data : true);
         if (send_data || send_fin) {
             fill_common(out, ctx);
             out.header.seq = snd_.nxt;
@@ -396,7 +410,8 @@ bool connection<CC>::next_data_segment(context& ctx, outgoing& out) noexcept
         // shut the window after a newer one opened it), and a retransmission timeout
         // cannot send into a zero window — only a probe still asks (as BSD's tcp_output
         // enters persist when nothing fits the window).
-        if (avail != 0 && (snd_.una == snd_.max || snd_.wnd == 0) && !armed(timer::persist)) {
+        const bool fin_waits = fin_queued_ && avail == 0 && snd_.nxt == fin_seq_ && snd_.wnd == 0;
+        if ((avail != 0 || fin_waits) && (snd_.una == snd_.max || snd_.wnd == 0) && !armed(timer::persist)) {
             persist_interval_ = std::max(rtt_.rto(), ctx.cfg.persist_timeout);
             arm(timer::persist, ctx.now + persist_interval_);
         }

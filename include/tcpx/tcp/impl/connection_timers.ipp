@@ -77,7 +77,7 @@ void connection<CC>::on_retransmit_timeout(context& ctx) noexcept
 template <congestion_control CC>
 void connection<CC>::on_persist_timeout(context& ctx) noexcept
 {
-    if (sndbuf_.size() == 0) {
+    if (sndbuf_.size() == 0 && !only_fin_left()) {
         persist_interval_ = duration{0};
         return;
     }
@@ -95,6 +95,14 @@ void connection<CC>::on_persist_timeout(context& ctx) noexcept
     // It is counted from the last segment the peer sent, once our last probe (the last
     // thing we sent) went unanswered.
     if (last_received_ < last_sent_ && ctx.now - last_received_ >= ctx.cfg.user_timeout) {
+        enter_closed(errc::timed_out);
+        return;
+    }
+    // An orphan the peer keeps behind a zero window, answering every probe, would live
+    // as long as the peer likes: it gets config::orphan_probes of them (RFC 6429 §2
+    // allows aborting a connection stuck in persist; Linux's tcp_orphan_retries).
+    if (released_ && orphan_probes_sent_++ >= ctx.cfg.orphan_probes) {
+        ++stats_.orphans_aborted;
         enter_closed(errc::timed_out);
         return;
     }
