@@ -110,8 +110,9 @@ struct config {
     /// Zero-window probes an orphan (a connection close()d with data or its FIN still
     /// queued) sends before it is aborted, however the peer answers them: a peer that
     /// keeps its window shut would otherwise hold it forever. RFC 6429 allows the abort;
-    /// Linux's tcp_orphan_retries is 8 by default. Held to 255.
+    /// Linux's tcp_orphan_retries is 8 by default. Held to max_orphan_probes.
     unsigned orphan_probes = 8;
+    static constexpr unsigned max_orphan_probes = 255;  ///< the count is a byte per connection
 
     // -- closing --
     /// Maximum segment lifetime; TIME-WAIT lasts 2 * msl (RFC 9293 §3.4.2). Linux holds 60 s.

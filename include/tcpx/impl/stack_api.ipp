@@ -29,7 +29,7 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
     // The count of unanswered keep-alive probes is a byte per connection; more than 255
     // would never be reached (Linux caps TCP_KEEPCNT at 127).
     cfg_.keepalive_probes = std::min(cfg_.keepalive_probes, config::max_keepalive_probes);
-    cfg_.orphan_probes = std::min(cfg_.orphan_probes, 255u);  // a byte per connection too
+    cfg_.orphan_probes = std::min(cfg_.orphan_probes, config::max_orphan_probes);
     if (cfg_.ephemeral_port_first == 0) cfg_.ephemeral_port_first = 1;
     if (cfg_.ephemeral_port_last < cfg_.ephemeral_port_first) cfg_.ephemeral_port_last = cfg_.ephemeral_port_first;
     // RFC 6056 §3.3.3's next_ephemeral "could be random" at start: from the ISN secret,
