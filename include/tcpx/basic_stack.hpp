@@ -183,6 +183,8 @@ private:
     /// Whether ACKs to a listener are checked for cookies: only while cookies may be out.
     bool cookies_outstanding(instant now) const noexcept;
     void after_input(std::uint32_t index, tcp::state before, instant now);
+    /// Under pool pressure: forgets old out-of-order data (config::out_of_order_prune_after).
+    void prune_out_of_order(instant now);
     void drop(drop_reason r) noexcept { ++counters_.drops[static_cast<std::size_t>(r)]; }
 
     // ICMP (impl/stack_icmp.ipp)
@@ -225,6 +227,7 @@ private:
     tcp::isn_generator isn_;
     tcp::syn_cookie_generator cookies_;
     std::optional<instant> last_cookie_sent_;  ///< RFC 4987 §3.6: when a cookie last went out
+    std::optional<instant> last_prune_;        ///< prune_out_of_order's last walk
     detail::stable_vector<slot> slots_;       ///< control blocks; grows in chunks, never moves
     std::vector<std::uint32_t> free_slots_;
     detail::flat_table table_;                ///< 4-tuple -> slot (O(1), keyed hash)

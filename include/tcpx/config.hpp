@@ -86,6 +86,20 @@ struct config {
     bool timestamps = true;
     /// Stack-wide data pool limit; at the limit, sends take less and out-of-order data is dropped.
     std::size_t pool_bytes = std::size_t{256} << 20;
+    /// The share of the pool (percent, rounded up to a chunk) that out-of-order data may
+    /// pin across all connections. One byte at the far edge of a window pins the chunks
+    /// up to it, so without a share a thousand peers that never fill their holes would
+    /// take the pool from every connection's in-order data. Each connection's own bound
+    /// is its receive window (receive_buffer), as Linux's is its rcvbuf.
+    unsigned out_of_order_pool_percent = 25;
+    /// Under pressure (the share taken, or the pool dry), the stack prunes the
+    /// out-of-order data of every connection whose hole has stood this long — past any
+    /// reordering, waiting for a retransmission timeout or for nothing (as Linux's
+    /// tcp_prune_ofo_queue; RFC 2018 §8: SACKed data may be discarded, the peer resends
+    /// it). Younger holes are kept: a connection in recovery keeps what it holds, and
+    /// the newcomer's out-of-order text is refused instead. Pruning walks the
+    /// connections, so it runs at most once per millisecond.
+    duration out_of_order_prune_after = 1s;
 
     // -- retransmission (RFC 6298) --
     duration initial_rto = 1s;  ///< RFC 6298 §2.1

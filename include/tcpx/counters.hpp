@@ -132,6 +132,8 @@ struct stack_counters {
     std::uint64_t icmp_errors_sent = 0;      ///< protocol unreachables sent (RFC 1122 §3.2.2.1)
     std::uint64_t icmp_errors_limited = 0;   ///< ... not sent: over config::icmp_errors_per_second
     std::uint64_t icmp_errors_received = 0;  ///< errors that matched a connection and were acted on
+    std::uint64_t out_of_order_prunes = 0;   ///< walks over the connections under pool pressure (config::out_of_order_prune_after)
+    std::uint64_t out_of_order_bytes_pruned = 0;  ///< ... and the bytes they forgot (the peers resend them)
     std::array<std::uint64_t, static_cast<std::size_t>(drop_reason::count)> drops{};
 
     std::uint64_t dropped(drop_reason r) const noexcept { return drops[static_cast<std::size_t>(r)]; }

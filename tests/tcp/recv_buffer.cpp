@@ -563,3 +563,77 @@ TEST_CASE("recv_buffer_stage_declines_with_ranges_held_or_no_room")
     CHECK(pool.refused_at_limit() == refused);        // declined without asking
     CHECK(pool.bytes_in_use() == 0);
 }
+
+TEST_CASE("out_of_order_charged_by_the_chunks_it_pins_and_refunded_when_delivered")
+{
+    // One byte far beyond RCV.NXT pins every chunk up to it (holes included): that is
+    // what the pool's out-of-order share is charged, and in-order delivery refunds it.
+    small_pool pool{64 * 64};
+    recv_buffer buf;
+    const auto data = pattern(640);
+    REQUIRE(buf.write(pool, 639, part(data, 639, 1), big).stored);
+    CHECK(buf.out_of_order_chunks() == 10);
+    CHECK(pool.out_of_order_in_use() == 10 * 64);
+    const auto r = buf.write(pool, 0, part(data, 0, 639), big);
+    CHECK(r.delivered == 640);
+    CHECK(buf.out_of_order_chunks() == 0);
+    CHECK(pool.out_of_order_in_use() == 0);
+    CHECK(read_all(buf, pool) == data);
+    CHECK(pool.bytes_in_use() == 0);
+}
+
+TEST_CASE("out_of_order_beyond_the_share_is_refused_and_in_order_data_still_stored")
+{
+    // RFC 1122 §4.2.2.20: queueing out of order is a SHOULD; past the pool's share it is
+    // refused (refusal::share), changing nothing, while in-order text takes any chunk.
+    small_pool pool{64 * 64};
+    pool.set_out_of_order_limit(4 * 64);
+    recv_buffer held, other;
+    const auto data = pattern(64 * 40);
+    REQUIRE(held.write(pool, 200, part(data, 200, 1), big).stored);  // pins chunks 0..3
+    CHECK(held.out_of_order_chunks() == 4);
+    const auto refused = other.write(pool, 100, part(data, 100, 1), big);
+    CHECK_FALSE(refused.stored);
+    CHECK(refused.why == recv_buffer::refusal::share);
+    CHECK(other.empty());
+    CHECK(pool.refused_out_of_order() == 1);
+    // In order, the same buffer stores 2 KiB: the share does not bind it.
+    const auto in_order = other.write(pool, 0, part(data, 0, 2048), big);
+    CHECK(in_order.stored);
+    CHECK(in_order.delivered == 2048);
+    CHECK(pool.out_of_order_in_use() == 4 * 64);
+}
+
+TEST_CASE("out_of_order_dropped_gives_back_its_chunks_and_keeps_what_is_in_order")
+{
+    small_pool pool{64 * 64};
+    recv_buffer buf;
+    const auto data = pattern(1000);
+    REQUIRE(buf.write(pool, 0, part(data, 0, 100), big).delivered == 100);
+    REQUIRE(buf.write(pool, 500, part(data, 600, 50), big).stored);
+    REQUIRE(buf.write(pool, 800, part(data, 900, 50), big).stored);
+    CHECK(buf.out_of_order_chunks() == 13);  // chunks 2..14, past the two holding RCV.NXT
+    CHECK(buf.drop_out_of_order(pool) == 100);
+    CHECK_FALSE(buf.has_out_of_order());
+    CHECK(buf.out_of_order_chunks() == 0);
+    CHECK(pool.out_of_order_in_use() == 0);
+    CHECK(pool.bytes_in_use() == 2 * 64);  // the 100 readable bytes
+    CHECK(read_all(buf, pool) == slice(data, 0, 100));
+    CHECK(pool.bytes_in_use() == 0);
+}
+
+TEST_CASE("out_of_order_charge_includes_spilled_ranges_and_clear_refunds_all")
+{
+    // Ranges past the inline slots live in pool chunks: out-of-order data pins those too.
+    small_pool pool{64 * 1024};
+    recv_buffer buf;
+    const auto data = pattern(64 * 100);
+    const std::size_t islands = tcpx::tcp::detail::range_table::inline_slots + 1;
+    for (std::size_t k = 0; k < islands; ++k)
+        REQUIRE(buf.write(pool, 10 + 20 * k, part(data, 10 + 20 * k, 5), big).stored);
+    const std::size_t chain = (10 + 20 * (islands - 1) + 5 + 63) / 64;
+    CHECK(buf.out_of_order_chunks() == chain + 1);
+    buf.clear(pool);
+    CHECK(pool.out_of_order_in_use() == 0);
+    CHECK(pool.bytes_in_use() == 0);
+}

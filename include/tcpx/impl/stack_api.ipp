@@ -30,6 +30,10 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
     // would never be reached (Linux caps TCP_KEEPCNT at 127).
     cfg_.keepalive_probes = std::min(cfg_.keepalive_probes, config::max_keepalive_probes);
     cfg_.orphan_probes = std::min(cfg_.orphan_probes, config::max_orphan_probes);
+    // Out-of-order data's share of the pool, rounded up to whole chunks.
+    const std::size_t chunks = pool_.max_bytes() / tcp::chunk_pool::chunk_size;
+    const unsigned percent = std::min(cfg_.out_of_order_pool_percent, 100u);
+    pool_.set_out_of_order_limit((chunks * percent + 99) / 100 * tcp::chunk_pool::chunk_size);
     if (cfg_.ephemeral_port_first == 0) cfg_.ephemeral_port_first = 1;
     if (cfg_.ephemeral_port_last < cfg_.ephemeral_port_first) cfg_.ephemeral_port_last = cfg_.ephemeral_port_first;
     // RFC 6056 §3.3.3's next_ephemeral "could be random" at start: from the ISN secret,

@@ -148,6 +148,7 @@ void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& s
         if (s.conn.on_segment(seg, ctx) == tcp::input_result::send_reset)
             send_reset(ip.source(), tcp::reset_for(seg), now);
         if (staged) s.conn.release_staged(pool_);  // what the text step did not commit
+        if (ctx.pool_pressure) prune_out_of_order(now);
         after_input(index, before, now);
         // RFC 5681 §4.2 / RFC 1122 §4.2.3.2: an ACK due at once leaves before the next
         // packet is read, so duplicate ACKs are not merged away.
@@ -270,6 +271,27 @@ void stack<Device, Clock, CC>::enqueue_accepted(std::uint32_t index, instant now
     else slots_[l.tail].next_queued = index;
     l.tail = index;
     ++l.queued;
+}
+
+// Received data was refused for memory (connection::note_refused): the out-of-order
+// data whose hole has stood config::out_of_order_prune_after goes — a hole that old
+// waits for a retransmission timeout or for nothing, and its peer resends what it
+// SACKed (RFC 2018 §8). As Linux's tcp_prune_ofo_queue, what goes is out-of-order data
+// only: nothing in order, nothing acknowledged. A walk over the connections, at most
+// once per millisecond.
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::prune_out_of_order(instant now)
+{
+    if (last_prune_ && now - *last_prune_ < std::chrono::milliseconds{1}) return;
+    last_prune_ = now;
+    ++counters_.out_of_order_prunes;
+    auto ctx = context_at(now);
+    for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+        slot& s = slots_[i];
+        if (s.in_use && s.conn.holds_out_of_order() &&
+            now - s.conn.out_of_order_since() >= cfg_.out_of_order_prune_after)
+            counters_.out_of_order_bytes_pruned += s.conn.prune_out_of_order(ctx);
+    }
 }
 
 }  // namespace tcpx

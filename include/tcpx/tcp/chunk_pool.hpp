@@ -17,6 +17,11 @@
 //     the pool lives, so a chunk_index and a data() pointer stay valid until release.
 //   - Released chunks are reused last-in first-out, so the next allocation gets the
 //     chunk most likely still in cache. Steady state allocates nothing from the system.
+//   - Out-of-order data has a share of its own (set_out_of_order_limit): receive
+//     buffers charge the chunks their out-of-order data pins (recv_buffer.hpp) and
+//     are refused beyond it, so data a peer may never complete cannot take the chunks
+//     that in-order data and sends need. The share is accounting only: the chunks are
+//     the same, and in-order data may use the whole pool.
 //
 // RFCs a reader may want open: none — this is the memory under RFC 9293 §3.3.1's
 // send and receive sequence spaces; send_buffer.hpp and recv_buffer.hpp cite the rules.
@@ -86,7 +91,8 @@ public:
     /// `max_bytes` bounds bytes_in_use(); it is rounded down to whole chunks.
     explicit basic_chunk_pool(std::size_t max_bytes) noexcept
         : max_chunks_{static_cast<chunk_index>(
-              std::min<std::size_t>(max_bytes / chunk_size, no_chunk - 1))}
+              std::min<std::size_t>(max_bytes / chunk_size, no_chunk - 1))},
+          ooo_limit_{max_chunks_}
     {
     }
 
@@ -164,6 +170,35 @@ public:
     /// tries (recv_buffer::stage, for a segment whose checksum is not yet known).
     std::size_t chunks_available() const noexcept { return std::size_t{max_chunks_} - in_use_; }
 
+    /// At most `bytes` (rounded down to chunks, at most max_bytes()) may be charged to
+    /// out-of-order data at once. The default is the whole pool.
+    void set_out_of_order_limit(std::size_t bytes) noexcept
+    {
+        ooo_limit_ = static_cast<chunk_index>(std::min<std::size_t>(bytes / chunk_size, max_chunks_));
+    }
+    std::size_t out_of_order_limit() const noexcept { return std::size_t{ooo_limit_} * chunk_size; }
+    /// Charges n more chunks to out-of-order data; false (nothing charged, counted in
+    /// refused_out_of_order()) when that would pass the limit.
+    bool charge_out_of_order(std::size_t n) noexcept
+    {
+        if (n > std::size_t{ooo_limit_} - ooo_in_use_) {
+            ++refused_out_of_order_;
+            return false;
+        }
+        ooo_in_use_ += static_cast<chunk_index>(n);
+        return true;
+    }
+    /// Gives back n chunks charged before (they were delivered in order, or freed).
+    void refund_out_of_order(std::size_t n) noexcept
+    {
+        assert(n <= ooo_in_use_);
+        ooo_in_use_ -= static_cast<chunk_index>(n);
+    }
+    /// Bytes of chunks charged to out-of-order data now.
+    std::size_t out_of_order_in_use() const noexcept { return std::size_t{ooo_in_use_} * chunk_size; }
+    /// charge_out_of_order() calls refused at the out-of-order limit.
+    std::uint64_t refused_out_of_order() const noexcept { return refused_out_of_order_; }
+
     /// allocate() calls refused because bytes_in_use() had reached max_bytes().
     std::uint64_t refused_at_limit() const noexcept { return refused_at_limit_; }
     /// allocate() calls refused below the limit because the system had no memory.
@@ -184,6 +219,9 @@ public:
         swap(free_head_, other.free_head_);
         swap(refused_at_limit_, other.refused_at_limit_);
         swap(refused_out_of_memory_, other.refused_out_of_memory_);
+        swap(ooo_limit_, other.ooo_limit_);
+        swap(ooo_in_use_, other.ooo_in_use_);
+        swap(refused_out_of_order_, other.refused_out_of_order_);
     }
 
 private:
@@ -236,6 +274,9 @@ private:
     chunk_index free_head_ = no_chunk;
     std::uint64_t refused_at_limit_ = 0;
     std::uint64_t refused_out_of_memory_ = 0;
+    chunk_index ooo_limit_ = 0;   // out-of-order share, in chunks
+    chunk_index ooo_in_use_ = 0;  // charged to it now
+    std::uint64_t refused_out_of_order_ = 0;
 };
 
 /// The chunk size the stack uses: 16 KiB.

@@ -61,6 +61,9 @@ struct context {
     std::uint32_t burst = 0;
     /// Blocks of sizeof(recovery_state<CC>) for the flights of SACK connections.
     tcpx::detail::block_pool* recovery_blocks = nullptr;
+    /// Set by the connection when received data was refused for want of pool chunks or
+    /// of the out-of-order share: the stack then prunes (config::out_of_order_prune_after).
+    bool pool_pressure = false;
 };
 
 /// What the stack should do after a segment was processed.
@@ -93,7 +96,10 @@ struct connection_stats {
     std::uint32_t fast_retransmits = 0;
     std::uint32_t timeouts = 0;
     std::uint32_t duplicate_acks = 0;
-    std::uint32_t out_of_order_dropped = 0;  ///< out-of-order data not stored (ranges or pool full)
+    std::uint32_t out_of_order_dropped = 0;  ///< out-of-order data not stored: no range left, or the pool dry
+    std::uint32_t out_of_order_over_share = 0;  ///< ... refused: the pool's out-of-order share taken (config::out_of_order_pool_percent)
+    std::uint32_t out_of_order_pruned = 0;   ///< times held out-of-order data was dropped under pressure
+    std::uint32_t in_order_dropped = 0;      ///< in-order data not stored: the pool dry
     std::uint32_t challenge_acks = 0;        ///< RFC 5961 challenge ACKs sent
     std::uint32_t sack_recoveries = 0;       ///< RFC 6675 loss recoveries entered
     std::uint32_t lost_retransmits = 0;      ///< retransmissions found lost again, without a timeout
@@ -190,6 +196,14 @@ public:
     std::size_t writable_bytes(const config& cfg) const noexcept;
     /// The peer's FIN has been received (all data before it is in the receive buffer).
     bool peer_closed() const noexcept { return fin_received_; }
+    /// Out-of-order data is held; since when its hole at RCV.NXT has stood (the first
+    /// out-of-order arrival, or RCV.NXT's last advance while some stayed beyond it).
+    bool holds_out_of_order() const noexcept { return rcvbuf_.has_out_of_order(); }
+    instant out_of_order_since() const noexcept { return out_of_order_since_; }
+    /// Forgets the out-of-order data held, and a FIN beyond it (the stack prunes under
+    /// pressure; RFC 2018 §8: the peer keeps SACKed data until it is acknowledged, and
+    /// resends it). Returns the bytes forgotten.
+    std::size_t prune_out_of_order(context& ctx) noexcept;
     bool released() const noexcept { return released_; }
     /// An ACK is due at once (RFC 5681 §4.2: one per out-of-order segment, so the
     /// stack sends it before taking in the next packet rather than coalescing).
@@ -384,6 +398,7 @@ private:
         return static_cast<std::uint16_t>(payload_mss() - wire::tcp_option::sack_aligned(sack_blocks_to_send()));
     }
     void note_sack_arrival(seq32 first) noexcept;
+    void note_refused(recv_buffer::refusal why, bool in_order, context& ctx) noexcept;
     void note_duplicate(seq32 left, seq32 right) noexcept;
     void count_dsack_for_undo(const sack_scoreboard::update_result& r, context& ctx) noexcept;
     bool recovery_needless_by_timestamp(const segment& seg) const noexcept;
@@ -455,6 +470,7 @@ private:
     std::uint64_t rtt_delivered_ = 0;  ///< stats_.bytes_acked then: the delivery-rate sample's start
     instant oldest_unacked_sent_{};  ///< for the user timeout (RFC 9293 §3.10.8)
     instant last_received_{};     ///< for keep-alive (RFC 1122 §4.2.3.6)
+    instant out_of_order_since_{};  ///< see out_of_order_since()
     instant last_sent_{};         ///< for restart after idle (RFC 5681 §4.1)
     instant last_unacceptable_ack_{};  ///< RFC 5961 §7 throttle of ACKs to unacceptable segments
     duration persist_interval_{0};

@@ -64,7 +64,10 @@ struct connection_info {
     std::uint64_t fast_retransmits = 0;
     std::uint64_t timeouts = 0;
     std::uint64_t duplicate_acks = 0;        ///< received, by RFC 5681 §2's definition
-    std::uint64_t out_of_order_dropped = 0;
+    std::uint64_t out_of_order_dropped = 0;  ///< out-of-order text not stored: no range, or the pool dry
+    std::uint64_t out_of_order_over_share = 0;  ///< ... refused: the pool's out-of-order share taken
+    std::uint64_t out_of_order_pruned = 0;   ///< held out-of-order data dropped under pressure
+    std::uint64_t in_order_dropped = 0;      ///< in-order text not stored: the pool dry
     std::uint64_t challenge_acks = 0;
     std::uint64_t delivery_rate = 0;         ///< bytes per second (see the header comment)
 
@@ -126,6 +129,9 @@ connection_info info_of(const connection<CC>& c, instant now) noexcept
     i.timeouts = s.timeouts;
     i.duplicate_acks = s.duplicate_acks;
     i.out_of_order_dropped = s.out_of_order_dropped;
+    i.out_of_order_over_share = s.out_of_order_over_share;
+    i.out_of_order_pruned = s.out_of_order_pruned;
+    i.in_order_dropped = s.in_order_dropped;
     i.challenge_acks = s.challenge_acks;
     i.delivery_rate = s.delivery_rate;
     i.in_recovery = i.in_recovery || c.in_sack_recovery();
@@ -208,6 +214,10 @@ inline std::string to_string(const connection_info& i)
     if (i.loss_probes != 0) out += " tlp:" + std::to_string(i.loss_probes);
     if (i.loss_probe_recoveries != 0) out += " tlp_recoveries:" + std::to_string(i.loss_probe_recoveries);
     if (i.paws_rejected != 0) out += " paws:" + std::to_string(i.paws_rejected);
+    if (i.out_of_order_dropped != 0) out += " ofo_drop:" + std::to_string(i.out_of_order_dropped);
+    if (i.out_of_order_over_share != 0) out += " ofo_over_share:" + std::to_string(i.out_of_order_over_share);
+    if (i.out_of_order_pruned != 0) out += " ofo_pruned:" + std::to_string(i.out_of_order_pruned);
+    if (i.in_order_dropped != 0) out += " rcv_drop:" + std::to_string(i.in_order_dropped);
     if (i.timestamp_missing != 0) out += " ts_missing:" + std::to_string(i.timestamp_missing);
     if (i.delivery_rate != 0) {
         char rate[32];

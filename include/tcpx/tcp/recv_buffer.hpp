@@ -23,6 +23,12 @@
 // in the worst case: a peer that wants to pin a window's worth of chunks can send
 // the whole window except its first byte either way. extent() is bounded by the
 // `capacity` given to write(), and nothing is held once everything is read.
+// What out-of-order data pins — the chunks past the one holding RCV.NXT, holes
+// included, and the range table's spill chunks — is charged to the pool's
+// out-of-order share (chunk_pool.hpp) and refused beyond it (refusal::share), so
+// holes no peer fills cannot starve in-order data; drop_out_of_order() gives it all
+// back when the stack prunes under pressure (RFC 2018 §8 allows the receiver to
+// discard what it SACKed; the sender keeps it until cumulatively acknowledged).
 //
 // Overlap policy: the first copy of a byte wins. Bytes already held are not
 // written again (TCP promises a retransmission carries the same bytes; keeping the
@@ -104,12 +110,20 @@ public:
     /// Positions are 32-bit: a window is at most 2^30 bytes (RFC 7323 §2.3).
     static constexpr std::size_t max_capacity = std::numeric_limits<std::uint32_t>::max();
 
+    /// Why write() stored nothing.
+    enum class refusal : std::uint8_t {
+        none,
+        ranges,  ///< out of order, and a range beyond max_ranges would be needed
+        share,   ///< out of order, and the pool's out-of-order share is taken
+        pool,    ///< the pool refused a chunk
+    };
+
     struct write_result {
         std::size_t delivered;  ///< bytes newly in order: RCV.NXT advances by this much
-        bool stored;            ///< false: dropped whole, because it would need a
-                                ///< range beyond max_ranges or the pool refused a
-                                ///< chunk; nothing changed. true also when the cut at
-                                ///< `capacity` left nothing to keep.
+        bool stored;            ///< false: dropped whole (see why); nothing changed.
+                                ///< true also when the cut at `capacity` left
+                                ///< nothing to keep.
+        refusal why = refusal::none;
     };
 
     recv_buffer() noexcept = default;
@@ -117,6 +131,7 @@ public:
         : chain_{std::move(other.chain_)},
           head_offset_{std::exchange(other.head_offset_, 0)},
           readable_{std::exchange(other.readable_, 0)},
+          charged_{std::exchange(other.charged_, 0)},
           ranges_{std::move(other.ranges_)}
     {
     }
@@ -126,6 +141,7 @@ public:
         chain_ = std::move(other.chain_);
         head_offset_ = std::exchange(other.head_offset_, 0);
         readable_ = std::exchange(other.readable_, 0);
+        charged_ = std::exchange(other.charged_, 0);
         ranges_ = std::move(other.ranges_);
         return *this;
     }
@@ -155,6 +171,9 @@ public:
 
     /// Nothing held at all (and so no chunk).
     bool empty() const noexcept { return extent() == 0; }
+
+    /// Chunks charged to the pool's out-of-order share (see the file comment).
+    std::size_t out_of_order_chunks() const noexcept { return charged_; }
 
     /// Stores a segment's text that starts `offset` bytes after RCV.NXT (0: exactly
     /// at RCV.NXT). The caller has trimmed what lies before RCV.NXT and beyond the
@@ -196,13 +215,24 @@ public:
             // pool dry) we drop and the peer retransmits. Text that touches a held
             // range needs no new one, so only an island of its own can be refused.
             if (lo == hi && !ranges_.reserve_one(pool, drew))
-                return {0, false};
+                return {0, false, refusal::ranges};
         }
-
         // Chunks up to the furthest byte held afterwards.
         if (!cover(pool, std::max(extent(), end))) {
             if (drew) ranges_.return_spare(pool);
-            return {0, false};
+            return {0, false, refusal::pool};
+        }
+        // Out of order, what the text pins is charged to the share: past it, refused.
+        if (begin != rcv_nxt) {
+            const std::size_t want = pinned<C>(std::max(extent(), end));
+            if (want > charged_) {
+                if (!pool.charge_out_of_order(want - charged_)) {
+                    if (drew) ranges_.return_spare(pool);
+                    release_unheld_chunks(pool);
+                    return {0, false, refusal::share};
+                }
+                charged_ = static_cast<std::uint32_t>(want);
+            }
         }
 
         // Copy the parts of [begin, end) not already held (first copy wins), after the
@@ -226,6 +256,7 @@ public:
         readable_ = static_cast<std::uint32_t>(new_readable);
         if (begin == rcv_nxt) {
             if (hi != 0) ranges_.erase_front(pool, hi);
+            settle(pool);  // what was out of order and is now in order is in order's
         } else {
             range merged{static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end)};
             if (lo != hi) {
@@ -340,6 +371,22 @@ public:
         head_offset_ = 0;
         readable_ = 0;
         ranges_.clear(pool);
+        pool.refund_out_of_order(std::exchange(charged_, 0));
+    }
+
+    /// Forgets every out-of-order byte (the stack prunes under pressure, see the file
+    /// comment): the chunks beyond the one holding RCV.NXT go back to the pool and the
+    /// charge to its share with them. Returns the bytes forgotten.
+    template <std::size_t C>
+    std::size_t drop_out_of_order(basic_chunk_pool<C>& pool) noexcept
+    {
+        if (ranges_.empty())
+            return 0;
+        const std::size_t bytes = held_out_of_order();
+        ranges_.clear(pool);
+        release_unheld_chunks(pool);
+        settle(pool);
+        return bytes;
     }
 
 private:
@@ -359,6 +406,27 @@ private:
             in_chunk = 0;
         }
         return done;
+    }
+
+    // Chunks a buffer whose furthest byte is `end` pins for out-of-order data: the
+    // chain past the chunk holding RCV.NXT, and the range table's spill chunks.
+    template <std::size_t C>
+    std::size_t pinned(std::size_t end) const noexcept
+    {
+        const auto chunks_below = [&](std::size_t at) { return (head_offset_ + at + C - 1) / C; };
+        const std::size_t chain = end > readable_ ? chunks_below(end) - chunks_below(readable_) : 0;
+        return chain + ranges_.spill_count();
+    }
+
+    // After a change that can only shrink what is pinned (in-order text, pruning):
+    // the charge follows it down.
+    template <std::size_t C>
+    void settle(basic_chunk_pool<C>& pool) noexcept
+    {
+        const std::size_t want = pinned<C>(extent());
+        assert(want <= charged_);
+        pool.refund_out_of_order(charged_ - want);
+        charged_ = static_cast<std::uint32_t>(want);
     }
 
     // Chunks for every position below `end`; false, and the chain as it was, when the
@@ -408,6 +476,7 @@ private:
     detail::chunk_chain chain_;
     std::uint32_t head_offset_ = 0;  // bytes of the head chunk already read
     std::uint32_t readable_ = 0;
+    std::uint32_t charged_ = 0;      // chunks charged to the pool's out-of-order share
     detail::range_table ranges_;
 };
 

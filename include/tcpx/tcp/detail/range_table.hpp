@@ -102,6 +102,8 @@ public:
     }
 
     std::size_t size() const noexcept { return count_; }
+    /// Chunks of the pool the table holds (beyond its inline slots).
+    std::size_t spill_count() const noexcept { return spilled_; }
     bool empty() const noexcept { return count_ == 0; }
 
     /// Range i (0: the lowest), in positions.

@@ -596,12 +596,14 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
     const std::size_t placed = offset == 0 && data.data() == seg.payload.data() ? seg.placed : 0;
     assert(placed == 0 || data.size() == placed);  // stage_text() took only text that fits whole
     const auto r = rcvbuf_.write(ctx.pool, offset, data, ctx.cfg.receive_buffer, placed);
-    if (!r.stored) ++stats_.out_of_order_dropped;
+    if (!r.stored) note_refused(r.why, in_order, ctx);
     if (!in_order && r.stored) note_sack_arrival(first);
     if (r.delivered != 0) {
         rcv_.nxt += static_cast<std::uint32_t>(r.delivered);
         stats_.bytes_received += r.delivered;
     }
+    // The hole at RCV.NXT is new, or moved: its age starts again (the stack prunes the oldest).
+    if (rcvbuf_.has_out_of_order() && (!had_gap || r.delivered != 0)) out_of_order_since_ = ctx.now;
     // A FIN held out of order is honoured when the data before it is all in. Data that
     // went past its place proves it false (a forged or stale FIN): forget it, or it would
     // end the stream when the sequence space wraps back to it.
@@ -625,6 +627,29 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
     // stands for two full segments or more: acknowledged at once, as each pair would be.
     const bool coalesced = data.size() >= 2 * std::size_t{std::max(snd_.mss, peer_mss_)};
     schedule_ack(unacked_segments_ >= 2 || coalesced, ctx);
+}
+
+// Text the receive buffer refused, counted by why; a refusal for memory tells the stack.
+template <congestion_control CC>
+void connection<CC>::note_refused(recv_buffer::refusal why, bool in_order, context& ctx) noexcept
+{
+    if (in_order) ++stats_.in_order_dropped;
+    else if (why == recv_buffer::refusal::share) ++stats_.out_of_order_over_share;
+    else ++stats_.out_of_order_dropped;
+    if (why != recv_buffer::refusal::ranges) ctx.pool_pressure = true;
+}
+
+template <congestion_control CC>
+std::size_t connection<CC>::prune_out_of_order(context& ctx) noexcept
+{
+    const std::size_t bytes = rcvbuf_.drop_out_of_order(ctx.pool);
+    if (bytes == 0) return 0;
+    ++stats_.out_of_order_pruned;
+    // Nothing beyond RCV.NXT is held now: no block to report, no FIN to honour later
+    // (it comes again after the data before it).
+    sack_recent_count_ = 0;
+    remote_fin_pending_ = false;
+    return bytes;
 }
 
 // RFC 9293 §3.10.7.4 eighth: the FIN bit, once everything before it has arrived.
