@@ -131,6 +131,8 @@ public:
     const detail::block_pool& recovery_states() const noexcept { return recovery_blocks_; }
     /// Connections in the table, in every state (TIME-WAIT and unaccepted included).
     std::size_t connection_count() const noexcept { return slots_.size() - free_slots_.size(); }
+    /// ... of them, in TIME-WAIT (bounded by config::max_time_wait, the rest by max_connections).
+    std::size_t time_wait_count() const noexcept { return time_wait_; }
     /// Heap bytes the stack holds for its connections, not counting data (pool()): the
     /// control blocks, the 4-tuple table (its nodes counted with one allocator header
     /// each), the timers, the free and dirty lists, and the recovery states. Grows with the most connections
@@ -151,6 +153,7 @@ private:
         bool half_open = false;           ///< counted against config::max_half_open
         bool dirty = false;               ///< in dirty_: has work for the output pass
         bool in_table = false;            ///< its 4-tuple is in table_ (until CLOSED, see forget_tuple)
+        bool time_wait = false;           ///< counted in time_wait_
     };
     struct listener_slot {
         std::uint16_t port = 0;
@@ -183,6 +186,7 @@ private:
     /// Whether ACKs to a listener are checked for cookies: only while cookies may be out.
     bool cookies_outstanding(instant now) const noexcept;
     void after_input(std::uint32_t index, tcp::state before, instant now);
+    bool enter_time_wait(std::uint32_t index, instant now);
     /// Under pool pressure: forgets old out-of-order data (config::out_of_order_prune_after).
     void prune_out_of_order(instant now);
     void drop(drop_reason r) noexcept { ++counters_.drops[static_cast<std::size_t>(r)]; }
@@ -236,6 +240,9 @@ private:
     detail::deadline_heap timers_;
     std::vector<std::uint32_t> dirty_;
     std::size_t half_open_ = 0;
+    std::size_t time_wait_ = 0;   ///< slots in TIME-WAIT (config::max_time_wait)
+    /// Connections counted against config::max_connections: all but TIME-WAIT.
+    bool at_connection_limit() const noexcept { return connection_count() - time_wait_ >= cfg_.max_connections; }
     std::uint32_t next_ephemeral_ = 0;  // RFC 6056 §3.3.3 next_ephemeral
     device_offloads offloads_{};  ///< what an offload_device does for us (none otherwise)
     std::uint32_t burst_ = 0;     ///< the most payload per emitted segment with TSO; 0: the MSS

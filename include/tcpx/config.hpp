@@ -140,7 +140,12 @@ struct config {
     static constexpr unsigned max_keepalive_probes = 255;
 
     // -- limits: at each one the stack refuses cleanly and counts it --
-    std::size_t max_connections = 65536;   ///< live connections of every state, TIME-WAIT included
+    std::size_t max_connections = 65536;   ///< connections of every state but TIME-WAIT (max_time_wait)
+    /// Connections in TIME-WAIT, bounded apart so that a server which closes first never
+    /// stops accepting for them (65,536 of 2 MSL each would be ~1,100 closes a second).
+    /// Past it, a connection that would enter TIME-WAIT sends its last ACK and is
+    /// closed at once, counted (time_wait_overflows), as Linux's tcp_max_tw_buckets does.
+    std::size_t max_time_wait = 32768;
     std::size_t max_listen_backlog = 4096; ///< upper bound for listen()'s backlog
     std::size_t max_half_open = 1024;      ///< connections in SYN-RECEIVED, stack-wide
     /// RFC 4987 §3.6: past max_half_open or a full accept queue, SYNs are answered with a

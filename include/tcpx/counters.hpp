@@ -125,6 +125,7 @@ struct stack_counters {
     std::uint64_t connections_accepted = 0;  ///< passive opens that reached ESTABLISHED
     std::uint64_t connections_reclaimed = 0; ///< control blocks freed
     std::uint64_t time_wait_reopened = 0;    ///< SYNs that ended a TIME-WAIT (RFC 6191)
+    std::uint64_t time_wait_overflows = 0;   ///< closed at once past config::max_time_wait (Linux TCPTimeWaitOverflow)
     std::uint64_t syn_cookies_sent = 0;      ///< SYN-ACKs sent with a cookie and no state (RFC 4987 §3.6)
     std::uint64_t syn_cookies_validated = 0; ///< ACKs whose cookie checked (each opens a connection if the accept queue has room)
     std::uint64_t syn_cookies_failed = 0;    ///< ACKs to a listener, while cookies were in use, whose cookie did not check

@@ -254,3 +254,54 @@ TEST_CASE("time_wait_abort_sends_nothing_and_removes_connection")
     CHECK(t.st.connection_count() == 0);
     CHECK(t.st.counters().resets_sent == 0);
 }
+
+TEST_CASE("time_wait_past_max_time_wait_acks_the_fin_and_closes_at_once_counted")
+{
+    // config::max_time_wait (Linux's tcp_max_tw_buckets): past the bound, the peer's FIN
+    // is still acknowledged (it would otherwise retransmit it into a closed port and be
+    // reset), then the connection is CLOSED at once, without error, and counted.
+    config c = scenario_config();
+    c.max_time_wait = 1;
+    scenario t{c};
+    const socket first = t.establish_then_time_wait();  // takes the one TIME-WAIT slot
+    CHECK(t.st.time_wait_count() == 1);
+    CHECK(t.st.counters().time_wait_overflows == 0);
+    t.peer_port = 40001;
+    const socket second = t.establish_then_fin_wait_2();
+    t.inject(t.segment(FIN | ACK, t.peer_nxt, t.stack_nxt));
+    t.peer_nxt = t.peer_nxt + 1;
+    const captured ack = t.expect_one();
+    CHECK(ack.flags() == ACK);
+    CHECK(ack.ack() == t.peer_nxt);
+    CHECK(t.st.state(second) == tcp::state::closed);
+    CHECK_FALSE(t.st.error(second));
+    CHECK(t.st.counters().time_wait_overflows == 1);
+    CHECK(t.st.time_wait_count() == 1);
+    CHECK(t.st.state(first) == tcp::state::time_wait);
+    // Its 4-tuple is free: a retransmitted FIN gets the closed port's reset, as Linux.
+    t.inject(t.segment(FIN | ACK, t.peer_nxt - 1, t.stack_nxt));
+    CHECK(t.expect_one().flags() == (RST));
+}
+
+TEST_CASE("time_wait_does_not_count_against_max_connections")
+{
+    // A server that closes first holds a TIME-WAIT per connection for 2 MSL; counted
+    // against max_connections, they would stop it accepting (the bound is max_time_wait).
+    config c = scenario_config();
+    c.max_connections = 1;
+    scenario t{c};
+    const socket old = t.establish_then_time_wait();
+    CHECK_FALSE(t.st.close(old));
+    CHECK(t.st.connection_count() == 1);
+    CHECK(t.st.time_wait_count() == 1);
+    t.peer_port = 40001;
+    const socket s = t.establish_active();
+    CHECK(t.st.state(s) == tcp::state::established);
+    CHECK(t.st.counters().dropped(drop_reason::connection_limit) == 0);
+    // The one live connection is the limit: a second connect() is refused, counted.
+    std::error_code ec;
+    t.peer_port = 40002;
+    (void)t.st.connect(t.peer_address, t.peer_port, ec);
+    CHECK(ec == errc::no_buffer_space);
+    CHECK(t.st.counters().dropped(drop_reason::connection_limit) == 1);
+}

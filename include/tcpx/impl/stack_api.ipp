@@ -92,6 +92,7 @@ void stack<Device, Clock, CC>::release_slot(std::uint32_t index)
 {
     slot& s = slots_[index];
     if (s.half_open) --half_open_;
+    if (s.time_wait) --time_wait_;
     auto ctx = context_at(last_poll_);
     s.conn.free_buffers(ctx);
     forget_tuple(s);
@@ -102,7 +103,7 @@ void stack<Device, Clock, CC>::release_slot(std::uint32_t index)
     // (several hundred bytes, zeroed and copied) was 8% of connect-request-close.
     s.listener = none;
     s.next_queued = none;
-    s.in_use = s.user_owned = s.queued = s.half_open = s.dirty = false;
+    s.in_use = s.user_owned = s.queued = s.half_open = s.dirty = s.time_wait = false;
     free_slots_.push_back(index);
 }
 
@@ -230,7 +231,7 @@ tcpx::socket stack<Device, Clock, CC>::connect(wire::ipv4_address remote, std::u
         ec = errc::invalid_argument;
         return {};
     }
-    if (connection_count() >= cfg_.max_connections) {
+    if (at_connection_limit()) {
         drop(drop_reason::connection_limit);
         ec = errc::no_buffer_space;
         return {};

@@ -207,7 +207,7 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
         return drop(drop_reason::listen_queue_full);
     }
     if (table_full) return drop(drop_reason::half_open_limit);
-    if (connection_count() >= cfg_.max_connections) return drop(drop_reason::connection_limit);
+    if (at_connection_limit()) return drop(drop_reason::connection_limit);
 
     const std::uint32_t index = allocate_slot();
     slot& s = slots_[index];
@@ -238,6 +238,7 @@ void stack<Device, Clock, CC>::after_input(std::uint32_t index, tcp::state befor
         s.half_open = false;
         --half_open_;
     }
+    if (s.time_wait != (st == tcp::state::time_wait) && !enter_time_wait(index, now)) return;
     if (before == tcp::state::syn_received && st != tcp::state::syn_received && st != tcp::state::closed &&
         s.listener != none && !s.queued) {
         enqueue_accepted(index, now);
@@ -249,6 +250,34 @@ void stack<Device, Clock, CC>::after_input(std::uint32_t index, tcp::state befor
     }
     if (st == tcp::state::closed) forget_tuple(s);
     mark_dirty(index);
+}
+
+// A connection entered or left TIME-WAIT: counted, within config::max_time_wait. Past
+// the bound it sends what it owes (the ACK of the peer's FIN) and closes at once, as
+// Linux does at tcp_max_tw_buckets; false when that reclaimed the slot.
+template <device Device, clock Clock, congestion_control CC>
+bool stack<Device, Clock, CC>::enter_time_wait(std::uint32_t index, instant now)
+{
+    slot& s = slots_[index];
+    if (s.time_wait) {  // left it
+        s.time_wait = false;
+        --time_wait_;
+        return true;
+    }
+    if (time_wait_ < cfg_.max_time_wait) {
+        s.time_wait = true;
+        ++time_wait_;
+        return true;
+    }
+    ++counters_.time_wait_overflows;
+    flush(index, now);
+    s.conn.end_time_wait();
+    if (s.user_owned || s.queued) {
+        forget_tuple(s);
+        return true;
+    }
+    reclaim(index);
+    return false;
 }
 
 template <device Device, clock Clock, congestion_control CC>

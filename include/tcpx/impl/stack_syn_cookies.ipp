@@ -85,7 +85,7 @@ bool stack<Device, Clock, CC>::accept_syn_cookie(const wire::ipv4_view& ip, cons
         drop(drop_reason::listen_queue_full);
         return true;
     }
-    if (connection_count() >= cfg_.max_connections) {
+    if (at_connection_limit()) {
         drop(drop_reason::connection_limit);
         return true;
     }

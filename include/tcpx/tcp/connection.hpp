@@ -155,6 +155,9 @@ public:
     /// The user let go of the connection: no more reads. Unread or later data resets it
     /// (RFC 1122 §4.2.2.13, RFC 2525 §2.17). Implies shutdown().
     void release(context& ctx) noexcept;
+    /// TIME-WAIT cut short (the stack's config::max_time_wait): CLOSED, with no error —
+    /// both FINs were exchanged and acknowledged. Precondition: TIME-WAIT.
+    void end_time_wait() noexcept;
     /// ABORT (§3.10.5): to CLOSED; true when a reset must be sent (take it from abort_reset()).
     bool abort(context& ctx) noexcept;
     /// The reset an abort sends: <SEQ=SND.NXT><CTL=RST> (§3.10.5).

@@ -264,6 +264,13 @@ bool connection<CC>::abort(context&) noexcept
 }
 
 template <congestion_control CC>
+void connection<CC>::end_time_wait() noexcept
+{
+    assert(state_ == state::time_wait);
+    enter_closed({});
+}
+
+template <congestion_control CC>
 wire::tcp_header connection<CC>::abort_reset() const noexcept
 {
     wire::tcp_header rst;
