@@ -43,6 +43,7 @@ enum class drop_reason : std::uint8_t {
     listen_rst,             ///< a RST to a listener (RFC 9293 §3.10.7.2 first: ignored)
     listen_not_syn,         ///< neither SYN, RST nor ACK to a listener (§3.10.7.2 fourth)
     listen_syn_fin,         ///< SYN and FIN together to a listener: no peer sends it; discarded, as Linux
+    reset_no_connection,    ///< a RST for no connection and no listener (RFC 9293 §3.10.7.1: discarded)
     half_open_limit,        ///< config::max_half_open connections already in SYN-RECEIVED
     connection_limit,       ///< config::max_connections reached
     device_full,            ///< the device had no room for an outgoing packet
@@ -81,6 +82,7 @@ constexpr std::string_view to_string(drop_reason r) noexcept
     case drop_reason::listen_rst: return "listen_rst";
     case drop_reason::listen_not_syn: return "listen_not_syn";
     case drop_reason::listen_syn_fin: return "listen_syn_fin";
+    case drop_reason::reset_no_connection: return "reset_no_connection";
     case drop_reason::half_open_limit: return "half_open_limit";
     case drop_reason::connection_limit: return "connection_limit";
     case drop_reason::device_full: return "device_full";
@@ -125,6 +127,7 @@ struct stack_counters {
     std::uint64_t connections_accepted = 0;  ///< passive opens that reached ESTABLISHED
     std::uint64_t connections_reclaimed = 0; ///< control blocks freed
     std::uint64_t time_wait_reopened = 0;    ///< SYNs that ended a TIME-WAIT (RFC 6191)
+    std::uint64_t syn_text_discarded = 0;    ///< SYNs to a listener whose text was not kept (no TCP Fast Open: the peer resends it)
     std::uint64_t time_wait_overflows = 0;   ///< closed at once past config::max_time_wait (Linux TCPTimeWaitOverflow)
     std::uint64_t syn_cookies_sent = 0;      ///< SYN-ACKs sent with a cookie and no state (RFC 4987 §3.6)
     std::uint64_t syn_cookies_validated = 0; ///< ACKs whose cookie checked (each opens a connection if the accept queue has room)

@@ -204,10 +204,12 @@ inline void record(side_result& r, const sim_stack& st, const sim_device& dev)
     r.transmit = dev.impaired().transmit_counters();
     // Packets refused as malformed or misaddressed: not device_full (outgoing), and not
     // the well-formed segments a listener is told to ignore (RFC 9293 §3.10.7.2: a RST,
-    // or a segment without SYN — a stray after its connection was reclaimed).
+    // or a segment without SYN — a stray after its connection was reclaimed — and a RST
+    // for a connection already gone, §3.10.7.1).
     r.input_drops = r.counters.dropped_total() - r.counters.dropped(drop_reason::device_full) -
                     r.counters.dropped(drop_reason::listen_rst) - r.counters.dropped(drop_reason::listen_not_syn) -
-                    r.counters.dropped(drop_reason::listen_syn_fin);
+                    r.counters.dropped(drop_reason::listen_syn_fin) -
+                    r.counters.dropped(drop_reason::reset_no_connection);
 }
 
 }  // namespace detail

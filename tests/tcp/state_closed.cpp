@@ -140,14 +140,16 @@ TEST_CASE("closed_syn_ack_gets_rst_with_seq_from_the_ack")
 
 TEST_CASE("closed_rst_gets_no_reply")
 {
-    // RFC 9293 §3.10.7.1: "An incoming segment containing a RST is discarded."
+    // RFC 9293 §3.10.7.1: "An incoming segment containing a RST is discarded" — and,
+    // as every discard, counted under its reason.
     scenario t;
     t.inject(t.segment(RST, peer_seq));
     t.expect_nothing();
     CHECK(t.st.counters().no_listener_resets == 0);
     CHECK(t.st.counters().resets_sent == 0);
     CHECK(t.st.counters().segments_received == 1);
-    CHECK(t.st.counters().dropped_total() == 0);
+    CHECK(t.st.counters().dropped(drop_reason::reset_no_connection) == 1);
+    CHECK(t.st.counters().dropped_total() == 1);
 }
 
 TEST_CASE("closed_rst_ack_gets_no_reply")

@@ -161,6 +161,8 @@ void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& s
     if (!seg.has(tcp::tcp_flags::rst)) {
         ++counters_.no_listener_resets;
         send_reset(ip.source(), tcp::reset_for(seg), now);
+    } else {
+        drop(drop_reason::reset_no_connection);
     }
 }
 
@@ -186,6 +188,10 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
     // sends it, scanners do (it slips past filters that match SYN alone). Discarded, as
     // Linux's tcp_rcv_state_process does.
     if (seg.has(tcp::tcp_flags::fin)) return drop(drop_reason::listen_syn_fin);
+    // Text in a SYN is not kept (RFC 9293 §3.10.7.2 lets it be queued, a SHOULD; without
+    // TCP Fast Open no peer expects it taken, and it is sent again after the handshake,
+    // as Linux does): counted, whatever answers the SYN.
+    if (!seg.payload.empty()) ++counters_.syn_text_discarded;
     listener_slot& lst = listeners_[l];
     const bool queue_full = lst.queued >= lst.backlog;
     const bool table_full = half_open_ >= cfg_.max_half_open;

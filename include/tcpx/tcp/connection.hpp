@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <string_view>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -77,6 +78,44 @@ enum class input_result : std::uint8_t {
 /// a segment awaits its reordering window, else the Tail Loss Probe's PTO (§7.2).
 enum class timer : std::uint8_t { retransmit, persist, delayed_ack, keepalive, time_wait, loss_probe, count };
 
+/// Why a connection discarded a segment, or its text (RFC 9293 §3.10.7's "drop the
+/// segment", each where it is said; connection_stats::discarded counts them).
+enum class discard_reason : std::uint8_t {
+    closed,                 ///< §3.10.7.1: to a CLOSED connection (answered with a reset unless one)
+    syn_sent_bad_ack,       ///< §3.10.7.3 first: an ACK of nothing we sent (answered with a reset)
+    syn_sent_reset,         ///< §3.10.7.3 second: a reset without an ACK of our SYN
+    syn_sent_no_syn,        ///< §3.10.7.3 fifth: neither SYN nor RST
+    unacceptable,           ///< §3.10.7.4 first: outside the window (ACKed, throttled when bare)
+    zero_window_text,       ///< ... text at RCV.NXT into our zero window: its ACK taken, its text not
+    reset_not_exact,        ///< RFC 5961 §3.2: a reset in the window but not at RCV.NXT (challenged)
+    syn_synchronized,       ///< RFC 5961 §4.2: a SYN in a synchronized state (challenged)
+    no_ack,                 ///< §3.10.7.4 fifth: no ACK bit
+    bad_ack,                ///< RFC 5961 §5.2 / §3.10.7.4 fifth: an ACK of nothing sent, or too old
+    text_after_fin,         ///< §3.10.7.4 seventh: text in CLOSE-WAIT, CLOSING, LAST-ACK (ignored)
+    text_beyond_window,     ///< §3.10.7.4 first: the part of a segment's text beyond RCV.WND, trimmed
+    count
+};
+
+constexpr std::string_view to_string(discard_reason r) noexcept
+{
+    switch (r) {
+    case discard_reason::closed: return "closed";
+    case discard_reason::syn_sent_bad_ack: return "syn_sent_bad_ack";
+    case discard_reason::syn_sent_reset: return "syn_sent_reset";
+    case discard_reason::syn_sent_no_syn: return "syn_sent_no_syn";
+    case discard_reason::unacceptable: return "unacceptable";
+    case discard_reason::zero_window_text: return "zero_window_text";
+    case discard_reason::reset_not_exact: return "reset_not_exact";
+    case discard_reason::syn_synchronized: return "syn_synchronized";
+    case discard_reason::no_ack: return "no_ack";
+    case discard_reason::bad_ack: return "bad_ack";
+    case discard_reason::text_after_fin: return "text_after_fin";
+    case discard_reason::text_beyond_window: return "text_beyond_window";
+    case discard_reason::count: break;
+    }
+    return "?";
+}
+
 /// Per-connection counters (a subset of what Linux's tcp_info reports). Bytes and
 /// segments count in 64 bits; events in 32, as tcp_info's do (tcpi_total_retrans,
 /// tcpi_dsack_dups ...), wrapping modulo 2^32 — a kilobyte per idle connection is the
@@ -117,6 +156,10 @@ struct connection_stats {
     std::uint32_t loss_probe_recoveries = 0; ///< RFC 8985 §7.4: a probe repaired a loss (TCPLossProbeRecovery)
     std::uint32_t paws_rejected = 0;         ///< RFC 7323 §5.3 R1: an old timestamp, dropped (Linux PAWSEstab)
     std::uint32_t timestamp_missing = 0;     ///< RFC 7323 §3.2: no TSopt after negotiating it, dropped
+    std::uint32_t acks_throttled = 0;        ///< RFC 5961 §7: an ACK owed to an unacceptable segment, not sent
+    /// Segments (or their text) discarded, by reason.
+    std::array<std::uint32_t, static_cast<std::size_t>(discard_reason::count)> discarded{};
+    std::uint32_t discards(discard_reason r) const noexcept { return discarded[static_cast<std::size_t>(r)]; }
 };
 
 /// One TCP connection. `CC` is its congestion-control policy (concepts.hpp).
@@ -402,6 +445,7 @@ private:
     }
     void note_sack_arrival(seq32 first) noexcept;
     void note_refused(recv_buffer::refusal why, bool in_order, context& ctx) noexcept;
+    void discard(discard_reason r) noexcept { ++stats_.discarded[static_cast<std::size_t>(r)]; }
     void note_duplicate(seq32 left, seq32 right) noexcept;
     void count_dsack_for_undo(const sack_scoreboard::update_result& r, context& ctx) noexcept;
     bool recovery_needless_by_timestamp(const segment& seg) const noexcept;

@@ -19,6 +19,8 @@
 // the last one stays until the next.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -68,6 +70,9 @@ struct connection_info {
     std::uint64_t out_of_order_over_share = 0;  ///< ... refused: the pool's out-of-order share taken
     std::uint64_t out_of_order_pruned = 0;   ///< held out-of-order data dropped under pressure
     std::uint64_t in_order_dropped = 0;      ///< in-order text not stored: the pool dry
+    std::uint64_t acks_throttled = 0;        ///< RFC 5961 §7: ACKs to unacceptable segments not sent
+    /// Segments (or their text) discarded, by tcp::discard_reason.
+    std::array<std::uint64_t, static_cast<std::size_t>(discard_reason::count)> discarded{};
     std::uint64_t challenge_acks = 0;
     std::uint64_t delivery_rate = 0;         ///< bytes per second (see the header comment)
 
@@ -132,6 +137,8 @@ connection_info info_of(const connection<CC>& c, instant now) noexcept
     i.out_of_order_over_share = s.out_of_order_over_share;
     i.out_of_order_pruned = s.out_of_order_pruned;
     i.in_order_dropped = s.in_order_dropped;
+    i.acks_throttled = s.acks_throttled;
+    std::copy(s.discarded.begin(), s.discarded.end(), i.discarded.begin());
     i.challenge_acks = s.challenge_acks;
     i.delivery_rate = s.delivery_rate;
     i.in_recovery = i.in_recovery || c.in_sack_recovery();
@@ -218,6 +225,10 @@ inline std::string to_string(const connection_info& i)
     if (i.out_of_order_over_share != 0) out += " ofo_over_share:" + std::to_string(i.out_of_order_over_share);
     if (i.out_of_order_pruned != 0) out += " ofo_pruned:" + std::to_string(i.out_of_order_pruned);
     if (i.in_order_dropped != 0) out += " rcv_drop:" + std::to_string(i.in_order_dropped);
+    if (i.acks_throttled != 0) out += " acks_throttled:" + std::to_string(i.acks_throttled);
+    for (std::size_t k = 0; k < i.discarded.size(); ++k)
+        if (i.discarded[k] != 0)
+            out += " discard_" + std::string{to_string(static_cast<discard_reason>(k))} + ":" + std::to_string(i.discarded[k]);
     if (i.timestamp_missing != 0) out += " ts_missing:" + std::to_string(i.timestamp_missing);
     if (i.delivery_rate != 0) {
         char rate[32];

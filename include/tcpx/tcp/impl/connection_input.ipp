@@ -14,6 +14,7 @@ input_result connection<CC>::on_segment(const segment& seg, context& ctx) noexce
     switch (state_) {
     case state::closed:
         // §3.10.7.1: a closed connection answers everything but a reset with a reset.
+        discard(discard_reason::closed);
         return seg.has(tcp_flags::rst) ? input_result::done : input_result::send_reset;
     case state::listen:
         // Listening is the stack's (listeners hold no connection); not reachable.
@@ -43,6 +44,7 @@ input_result connection<CC>::on_segment_syn_sent(const segment& seg, context& ct
     // the SYN leaves again, and an ACK of the first SYN is no reason for a reset.)
     if (has_ack && (seq_le(seg.ack(), iss_) || seq_gt(seg.ack(), snd_.max))) {
         // "send a reset (unless the RST bit is set) <SEQ=SEG.ACK><CTL=RST> and discard"
+        discard(discard_reason::syn_sent_bad_ack);
         return seg.has(tcp_flags::rst) ? input_result::done : input_result::send_reset;
     }
     // Second, check the RST bit.
@@ -50,11 +52,15 @@ input_result connection<CC>::on_segment_syn_sent(const segment& seg, context& ct
         // RFC 5961 §3.2 / RFC 9293: only a reset whose ACK acknowledges our SYN counts;
         // one without an ACK is dropped.
         if (has_ack) enter_closed(errc::connection_refused);
+        else discard(discard_reason::syn_sent_reset);
         return input_result::done;
     }
     // Third, the security check: tcpx does not implement compartments (RFC 9293 §3.10.7.3).
     // Fourth, check the SYN bit.
-    if (!seg.has(tcp_flags::syn)) return input_result::done;  // fifth: neither SYN nor RST
+    if (!seg.has(tcp_flags::syn)) {  // fifth: neither SYN nor RST
+        discard(discard_reason::syn_sent_no_syn);
+        return input_result::done;
+    }
     irs_ = seg.seq();
     rcv_.nxt = irs_ + 1;
     rcv_.adv = rcv_.nxt;
@@ -157,9 +163,11 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
         // our zero window, say) still has its ACK field processed; its text is not taken.
         if (rcv_.wnd == 0 && seg.seq() == rcv_.nxt && seg.has(tcp_flags::ack) &&
             !seg.has(tcp_flags::rst) && !seg.has(tcp_flags::syn)) {
+            if (seg.length() != 0) discard(discard_reason::zero_window_text);
             last_received_ = ctx.now;
             return check_ack(seg, ctx);
         }
+        discard(discard_reason::unacceptable);
         return input_result::done;
     }
     update_ts_recent(seg, ctx);  // RFC 7323 §5.3 R3
@@ -182,12 +190,16 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
         }
         // RFC 5961 §4.2 / RFC 9293 §3.10.7.4 (MUST-60 ...): a SYN in a synchronized
         // state, in the window or not, gets a challenge ACK and is dropped.
+        discard(discard_reason::syn_synchronized);
         if (throttled_ack(ctx)) ++stats_.challenge_acks;
         return input_result::done;
     }
 
     // Fifth, check the ACK field.
-    if (!seg.has(tcp_flags::ack)) return input_result::done;  // "drop the segment and return"
+    if (!seg.has(tcp_flags::ack)) {  // "drop the segment and return"
+        discard(discard_reason::no_ack);
+        return input_result::done;
+    }
     if (const auto r = check_ack(seg, ctx); r != input_result::done || state_ == state::closed)
         return r;
     // An ACK of something not yet sent (or too old): "send an ACK, drop the segment, and
@@ -292,7 +304,10 @@ bool connection<CC>::ack_acceptable(const segment& seg) const noexcept
 template <congestion_control CC>
 bool connection<CC>::throttled_ack(context& ctx) noexcept
 {
-    if (ctx.now - last_unacceptable_ack_ < std::max(ctx.cfg.min_rto / 2, duration{1000})) return false;
+    if (ctx.now - last_unacceptable_ack_ < std::max(ctx.cfg.min_rto / 2, duration{1000})) {
+        ++stats_.acks_throttled;
+        return false;
+    }
     ack_now_ = true;
     last_unacceptable_ack_ = ctx.now;
     return true;
@@ -305,6 +320,7 @@ bool connection<CC>::check_reset(const segment& seg, context& ctx) noexcept
     if (seg.seq() != rcv_.nxt && !reset_at_peer_fin(seg)) {
         // RFC 5961 §3.2: in the window but not exactly RCV.NXT — answer with a
         // challenge ACK; the true peer will reset again with the right number.
+        discard(discard_reason::reset_not_exact);
         if (throttled_ack(ctx)) ++stats_.challenge_acks;
         return false;
     }
@@ -356,6 +372,7 @@ input_result connection<CC>::check_ack(const segment& seg, context& ctx) noexcep
     }
     if (!ack_acceptable(seg)) {
         // RFC 5961 §5.2: "discarded and an ACK sent back" — a challenge ACK, throttled.
+        discard(discard_reason::bad_ack);
         if (throttled_ack(ctx)) ++stats_.challenge_acks;
         return input_result::done;
     }
@@ -552,6 +569,7 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
     case state::time_wait:  // (not reached: on_segment_synchronized answers TIME-WAIT itself)
         // "This should not occur since a FIN has been received from the remote side.
         // Ignore the segment text."
+        if (!seg.payload.empty()) discard(discard_reason::text_after_fin);
         return;
     case state::closed:
     case state::listen:
@@ -583,7 +601,10 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
     const auto offset = static_cast<std::size_t>(first - rcv_.nxt);
     // Trim what lies beyond the window we advertised.
     const std::size_t room = rcv_.wnd > offset ? rcv_.wnd - offset : 0;
-    if (data.size() > room) data = data.first(room);
+    if (data.size() > room) {
+        discard(discard_reason::text_beyond_window);
+        data = data.first(room);
+    }
     if (data.empty()) {
         schedule_ack(true, ctx);
         return;
