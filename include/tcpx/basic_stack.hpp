@@ -160,6 +160,7 @@ private:
         std::uint32_t generation = 0;
         std::size_t backlog = 0;
         std::size_t queued = 0;
+        std::size_t half_open = 0;  ///< its connections in SYN-RECEIVED (at most backlog)
         std::uint32_t head = none;
         std::uint32_t tail = none;
         bool in_use = false;
@@ -219,7 +220,13 @@ private:
     void enqueue_accepted(std::uint32_t index, instant now);
     slot* find(tcpx::socket s) noexcept;
     const slot* find(tcpx::socket s) const noexcept;
-    tcp::context context_at(instant now) noexcept { return tcp::context{pool_, cfg_, now, burst_, &recovery_blocks_}; }
+    tcp::context context_at(instant now) noexcept
+    {
+        const bool pressure = 2 * half_open_ >= cfg_.max_half_open;
+        return tcp::context{pool_, cfg_, now, burst_, &recovery_blocks_, false,
+                            pressure ? std::min(cfg_.syn_ack_retries, cfg_.syn_ack_retries_under_pressure)
+                                     : cfg_.syn_ack_retries};
+    }
     /// The largest packet flush() may need room for: the MTU, or a TSO segment.
     std::size_t largest_packet() const noexcept { return burst_ != 0 ? burst_ + 80u : device_.mtu(); }
 

@@ -147,7 +147,14 @@ struct config {
     /// closed at once, counted (time_wait_overflows), as Linux's tcp_max_tw_buckets does.
     std::size_t max_time_wait = 32768;
     std::size_t max_listen_backlog = 4096; ///< upper bound for listen()'s backlog
-    std::size_t max_half_open = 1024;      ///< connections in SYN-RECEIVED, stack-wide
+    std::size_t max_half_open = 1024;      ///< connections in SYN-RECEIVED, stack-wide (and per listener: its backlog)
+    /// SYN,ACK retransmissions before a passive opening gives up (Linux's
+    /// tcp_synack_retries: 5, about a minute with the RTO doubling from 1 s) ...
+    unsigned syn_ack_retries = 5;
+    /// ... and while the half-open table (max_half_open) is at least half full: spoofed
+    /// SYNs then hold a slot for seconds, not a minute (as Linux's reqsk_timer_handler
+    /// gives old requests fewer retries when the queue fills).
+    unsigned syn_ack_retries_under_pressure = 2;
     /// RFC 4987 §3.6: past max_half_open or a full accept queue, SYNs are answered with a
     /// cookie and no state (tcp/syn_cookie.hpp); the ACK that returns it opens the connection.
     syn_cookie_mode syn_cookies = syn_cookie_mode::when_full;

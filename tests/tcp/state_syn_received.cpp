@@ -355,3 +355,61 @@ TEST_CASE("syn_received_unanswered_syn_ack_gives_up_after_connect_timeout")
     t.inject(t.segment(SYN, t.peer_iss));
     CHECK(t.expect_one().flags() == (SYN | ACK));
 }
+
+TEST_CASE("syn_received_unanswered_syn_ack_gives_up_after_syn_ack_retries")
+{
+    // config::syn_ack_retries (Linux's tcp_synack_retries, 5): the first SYN,ACK and five
+    // retransmissions at 1, 2, 4, 8 and 16 s; at the next timeout (63 s) the embryonic
+    // connection is deleted, long before connect_timeout.
+    scenario t;
+    (void)t.open_passive();
+    const instant opened = t.time.now();
+    std::size_t retransmissions = 0;
+    while (t.st.connection_count() != 0) {
+        REQUIRE(t.advance_to_deadline());
+        for (const captured& out : t.sent()) {
+            CHECK(out.flags() == (SYN | ACK));
+            ++retransmissions;
+        }
+    }
+    CHECK(retransmissions == 5);
+    CHECK(t.time.now() - opened == std::chrono::seconds(63));
+    CHECK(t.st.counters().resets_sent == 0);
+}
+
+TEST_CASE("syn_received_under_half_open_pressure_gives_up_after_fewer_retries")
+{
+    // config::syn_ack_retries_under_pressure (2): with the half-open table at least half
+    // full, an embryonic connection gives up after 1 + 2 SYN,ACKs, at 7 s.
+    config c = scenario_config();
+    c.max_half_open = 2;
+    c.syn_cookies = syn_cookie_mode::never;
+    scenario t{c};
+    (void)t.open_passive();
+    const instant opened = t.time.now();
+    std::size_t retransmissions = 0;
+    while (t.st.connection_count() != 0) {
+        REQUIRE(t.advance_to_deadline());
+        retransmissions += t.sent().size();
+    }
+    CHECK(retransmissions == 2);
+    CHECK(t.time.now() - opened == std::chrono::seconds(7));
+}
+
+TEST_CASE("listen_half_open_past_the_listeners_backlog_is_answered_with_a_cookie")
+{
+    // RFC 4987 §3.6, as Linux's per-listener SYN queue: a listener's half-open
+    // connections are bounded by its backlog; past it a cookie answers, so a flood at one
+    // port cannot take the stack-wide table from the others.
+    scenario t;
+    (void)t.open_passive(2);  // one half-open from port 40000
+    t.peer_port = 40001;
+    t.inject(t.segment(SYN, t.peer_iss));
+    CHECK(t.expect_one().flags() == (SYN | ACK));
+    CHECK(t.st.counters().syn_cookies_sent == 0);
+    t.peer_port = 40002;
+    t.inject(t.segment(SYN, t.peer_iss));
+    CHECK(t.expect_one().flags() == (SYN | ACK));
+    CHECK(t.st.counters().syn_cookies_sent == 1);
+    CHECK(t.st.connection_count() == 2);
+}

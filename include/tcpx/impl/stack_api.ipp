@@ -91,7 +91,10 @@ template <device Device, clock Clock, congestion_control CC>
 void stack<Device, Clock, CC>::release_slot(std::uint32_t index)
 {
     slot& s = slots_[index];
-    if (s.half_open) --half_open_;
+    if (s.half_open) {
+        --half_open_;
+        --listeners_[s.listener].half_open;
+    }
     if (s.time_wait) --time_wait_;
     auto ctx = context_at(last_poll_);
     s.conn.free_buffers(ctx);

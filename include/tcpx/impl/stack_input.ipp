@@ -194,7 +194,9 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
     if (!seg.payload.empty()) ++counters_.syn_text_discarded;
     listener_slot& lst = listeners_[l];
     const bool queue_full = lst.queued >= lst.backlog;
-    const bool table_full = half_open_ >= cfg_.max_half_open;
+    // RFC 4987 §3.3/§3.6: the half-open bound is the stack's and each listener's own (its
+    // backlog, as Linux's SYN queue), so a flood at one port leaves the others their share.
+    const bool table_full = half_open_ >= cfg_.max_half_open || lst.half_open >= lst.backlog;
     // RFC 4987 §3.6: where a half-open connection would be refused, a cookie answers
     // instead. A SYN reopening TIME-WAIT keeps its ISN rule (iss_after) when it can.
     const bool full = queue_full || table_full;
@@ -229,6 +231,7 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
     s.listener = l;
     s.half_open = true;
     ++half_open_;
+    ++lst.half_open;
     table_.insert(key_of(id), index);
     s.in_table = true;
     mark_dirty(index);
@@ -243,6 +246,7 @@ void stack<Device, Clock, CC>::after_input(std::uint32_t index, tcp::state befor
     if (s.half_open && st != tcp::state::syn_received) {
         s.half_open = false;
         --half_open_;
+        --listeners_[s.listener].half_open;
     }
     if (s.time_wait != (st == tcp::state::time_wait) && !enter_time_wait(index, now)) return;
     if (before == tcp::state::syn_received && st != tcp::state::syn_received && st != tcp::state::closed &&

@@ -65,6 +65,9 @@ struct context {
     /// Set by the connection when received data was refused for want of pool chunks or
     /// of the out-of-order share: the stack then prunes (config::out_of_order_prune_after).
     bool pool_pressure = false;
+    /// SYN,ACK retransmissions a passive opening may make now (config::syn_ack_retries,
+    /// or syn_ack_retries_under_pressure while the stack's half-open table fills).
+    unsigned syn_ack_retries = 5;
 };
 
 /// What the stack should do after a segment was processed.

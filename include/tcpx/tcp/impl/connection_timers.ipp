@@ -50,6 +50,13 @@ void connection<CC>::on_retransmit_timeout(context& ctx) noexcept
         enter_closed(soft_error_ != errc{} ? soft_error_ : errc::timed_out);
         return;
     }
+    // A passive opening gives up after ctx.syn_ack_retries SYN,ACKs (Linux's
+    // tcp_synack_retries; fewer under pressure: the stack decides), so a spoofed SYN's
+    // slot is not held for the whole connect_timeout.
+    if (state_ == state::syn_received && passive_ && stats_.timeouts >= ctx.syn_ack_retries) {
+        enter_closed(errc::timed_out);
+        return;
+    }
     ++stats_.timeouts;
     if (!opening) {
         const cc_values before = cc_now();
