@@ -143,6 +143,17 @@ void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& s
                 return on_listen(ip, seg, l, now, old_highest);
             }
         }
+        // An ACK that would complete a handshake into a full accept queue is dropped, as
+        // Linux drops it (tcp_abort_on_overflow = 0): SYN-RECEIVED stays, its SYN,ACK
+        // timer sends again, and the peer's answer gets in once accept() made room — a
+        // reset would end a connect() that only had to wait.
+        if (s.conn.state() == tcp::state::syn_received && s.listener != none &&
+            seg.has(tcp::tcp_flags::ack) && !seg.has(tcp::tcp_flags::rst) && !seg.has(tcp::tcp_flags::syn) &&
+            listeners_[s.listener].queued >= listeners_[s.listener].backlog) {
+            if (staged) s.conn.release_staged(pool_);
+            ++counters_.accept_queue_overflows;
+            return drop(drop_reason::listen_queue_full);
+        }
         const tcp::state before = s.conn.state();
         auto ctx = context_at(now);
         if (s.conn.on_segment(seg, ctx) == tcp::input_result::send_reset)
