@@ -251,6 +251,7 @@ private:
     /// Connections counted against config::max_connections: all but TIME-WAIT.
     bool at_connection_limit() const noexcept { return connection_count() - time_wait_ >= cfg_.max_connections; }
     std::uint32_t next_ephemeral_ = 0;  // RFC 6056 §3.3.3 next_ephemeral
+    std::uint16_t ip_identification_ = 0;  // the Identification of datagrams sent without DF
     device_offloads offloads_{};  ///< what an offload_device does for us (none otherwise)
     std::uint32_t burst_ = 0;     ///< the most payload per emitted segment with TSO; 0: the MSS
     instant last_poll_{};        ///< the time the last poll() read; stamps send() and receive()

@@ -886,6 +886,31 @@ TEST_CASE("established_fragmentation_needed_below_576_is_floored_at_536")
     }
 }
 
+TEST_CASE("established_fragmentation_needed_below_576_clears_df_and_a_report_of_0_keeps_it")
+{
+    // RFC 1191 §3: a router may report an MTU below 576. Segments stay at 536 bytes,
+    // and would still be dropped with DF set — a black hole — so from then on the
+    // connection's datagrams go without DF, each with its own Identification (RFC 6864
+    // §4.1), as Linux locks the path MTU. A report of 0 (a router older than RFC 1191)
+    // says nothing below 576: DF stays.
+    for (const std::uint16_t mtu : {std::uint16_t{100}, std::uint16_t{0}}) {
+        CAPTURE(mtu);
+        scenario t;
+        const socket s = establish_with_mss_1460(t);
+        CHECK(t.st.connection(s)->dont_fragment());
+        const bytes data = send_unacknowledged(t, s, std::string(1000, 'x'));
+        t.inject_raw(unreachable_about(t, wire::unreachable_code::fragmentation_needed, data, mtu));
+        const auto resent = t.sent();
+        REQUIRE(resent.size() == 2);  // the 1,000 bytes again, in 536 and 464
+        for (const captured& c : resent) {
+            CHECK(c.ip.dont_fragment == (mtu == 0));
+            if (mtu != 0) CHECK(c.ip.identification != 0);
+        }
+        if (mtu != 0) CHECK(resent[0].ip.identification != resent[1].ip.identification);
+        CHECK(t.st.connection(s)->dont_fragment() == (mtu == 0));
+    }
+}
+
 TEST_CASE("established_fragmentation_needed_never_raises_mss")
 {
     // RFC 1191 §6.3: a larger path MTU is found only by probing after a timeout; a

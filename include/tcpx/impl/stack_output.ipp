@@ -66,6 +66,12 @@ bool stack<Device, Clock, CC>::transmit(std::uint32_t index, const tcp::outgoing
     ip.source = id.local_address;
     ip.destination = id.remote_address;
     ip.payload_length = static_cast<std::uint16_t>(header_length + out.payload_length);
+    if (!s.conn.dont_fragment()) {
+        // A datagram a router may fragment needs an Identification its fragments share
+        // and no other recent one from us has (RFC 791 §3.2, RFC 6864 §4.1).
+        ip.dont_fragment = false;
+        ip.identification = ++ip_identification_;
+    }
     (void)ip.emit(buffer);
     const auto segment = buffer.subspan(wire::ipv4_header::size, header_length + out.payload_length);
     (void)out.header.emit(segment);

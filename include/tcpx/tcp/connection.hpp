@@ -254,6 +254,9 @@ public:
     /// resends it). Returns the bytes forgotten.
     std::size_t prune_out_of_order(context& ctx) noexcept;
     bool released() const noexcept { return released_; }
+    /// The Don't Fragment bit of this connection's datagrams: set, unless the path
+    /// reported an MTU below RFC 1122's 576 (RFC 1191 §3; on_icmp_error).
+    bool dont_fragment() const noexcept { return !may_fragment_; }
     /// An ACK is due at once (RFC 5681 §4.2: one per out-of-order segment, so the
     /// stack sends it before taking in the next packet rather than coalescing).
     bool ack_due() const noexcept { return ack_now_; }
@@ -531,6 +534,7 @@ private:
     cc_trace* trace_ = nullptr;   ///< stack::set_trace; not owned
     std::uint16_t peer_mss_ = 536;
     std::uint16_t path_mss_ = 0xffff;  ///< RFC 1191: the largest segment the path takes, from ICMP
+    bool may_fragment_ = false;        ///< the path reported an MTU below 576: DF is cleared (on_icmp_error)
     std::uint8_t duplicate_acks_ = 0;
     std::uint8_t unacked_segments_ = 0;  ///< full-sized segments received since our last ACK
     std::uint8_t keepalive_probes_sent_ = 0;

@@ -806,8 +806,14 @@ bool connection<CC>::on_icmp_error(const icmp_error& e, seq32 quoted_seq) noexce
     case icmp_error::kind::fragmentation_needed: {
         // RFC 1191 §6.4: the router's MTU lowers the size of what we send; never below
         // 576 bytes of packet (RFC 1122 §3.3.3's minimum, as Linux's min_pmtu does), so a
-        // forged message cannot shrink segments to nothing.
+        // forged message cannot shrink segments to nothing. A router that reports less
+        // (RFC 1191 §3: the MTU may be lower) would drop 576-byte datagrams with DF set
+        // for ever — a black hole — so from then on this connection's datagrams go
+        // without DF, for such a router to fragment (Linux locks the path MTU and clears
+        // DF the same way). A report of 0 is a router older than RFC 1191: no less than
+        // 576 is known, and DF stays.
         constexpr std::uint16_t headers = 40;
+        if (e.next_hop_mtu != 0 && e.next_hop_mtu < 576) may_fragment_ = true;
         const std::uint16_t mtu = e.next_hop_mtu >= 576 ? e.next_hop_mtu : 576;
         path_mss_ = std::min(path_mss_, static_cast<std::uint16_t>(mtu - headers));
         if (path_mss_ >= snd_.mss) return true;
