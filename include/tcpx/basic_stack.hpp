@@ -222,10 +222,17 @@ private:
     const slot* find(tcpx::socket s) const noexcept;
     tcp::context context_at(instant now) noexcept
     {
-        const bool pressure = 2 * half_open_ >= cfg_.max_half_open;
-        return tcp::context{pool_, cfg_, now, burst_, &recovery_blocks_, false,
-                            pressure ? std::min(cfg_.syn_ack_retries, cfg_.syn_ack_retries_under_pressure)
-                                     : cfg_.syn_ack_retries};
+        return tcp::context{pool_, cfg_, now, burst_, &recovery_blocks_, false, cfg_.syn_ack_retries};
+    }
+    /// The SYN,ACK retransmissions slot `s` may make: fewer while the half-open table, or
+    /// its listener's share of it, is at least half full (Linux's reqsk_timer_handler
+    /// decides per listener: queue length above half of max(8, backlog)).
+    unsigned syn_ack_retries_for(const slot& s) const noexcept
+    {
+        bool pressure = 2 * half_open_ >= cfg_.max_half_open;
+        if (s.listener != none)
+            pressure = pressure || 2 * listeners_[s.listener].half_open > std::max<std::size_t>(8, listeners_[s.listener].backlog);
+        return pressure ? std::min(cfg_.syn_ack_retries, cfg_.syn_ack_retries_under_pressure) : cfg_.syn_ack_retries;
     }
     /// The largest packet flush() may need room for: the MTU, or a TSO segment.
     std::size_t largest_packet() const noexcept { return burst_ != 0 ? burst_ + 80u : device_.mtu(); }

@@ -151,9 +151,10 @@ struct config {
     /// SYN,ACK retransmissions before a passive opening gives up (Linux's
     /// tcp_synack_retries: 5, about a minute with the RTO doubling from 1 s) ...
     unsigned syn_ack_retries = 5;
-    /// ... and while the half-open table (max_half_open) is at least half full: spoofed
-    /// SYNs then hold a slot for seconds, not a minute (as Linux's reqsk_timer_handler
-    /// gives old requests fewer retries when the queue fills).
+    /// ... and while the half-open table (max_half_open) is at least half full, or the
+    /// listener's own half-open connections pass half of max(8, its backlog): spoofed SYNs
+    /// then hold a slot for seconds, not a minute (as Linux's reqsk_timer_handler gives
+    /// old requests fewer retries when the queue fills).
     unsigned syn_ack_retries_under_pressure = 2;
     /// RFC 4987 §3.6: past max_half_open or a full accept queue, SYNs are answered with a
     /// cookie and no state (tcp/syn_cookie.hpp); the ACK that returns it opens the connection.

@@ -307,6 +307,28 @@ TEST_CASE("listen_handshake_completing_into_full_accept_queue_is_dropped_until_a
     CHECK(t.st.state(s3) == tcp::state::established);
 }
 
+TEST_CASE("listen_full_accept_queue_still_answers_an_unacceptable_ack_with_a_reset")
+{
+    // Only an ACK that would complete the handshake waits for room; one that acknowledges
+    // nothing we sent meets §3.10.7.4 fifth as ever: <SEQ=SEG.ACK><CTL=RST>.
+    config c = scenario_config();
+    c.syn_cookies = syn_cookie_mode::never;
+    scenario t{c};
+    (void)listen_on(t, 2);
+    const captured a = syn_from(t, 40000, seq32{1000});
+    const captured b = syn_from(t, 40001, seq32{7000});
+    complete_from(t, 40000, a);
+    const captured held = syn_from(t, 40002, seq32{9000});
+    complete_from(t, 40001, b);  // the queue is full; 40002 is in SYN-RECEIVED
+    t.expect_nothing();
+    t.inject(from_port(t.segment(ACK, held.ack(), held.seq() + 5000), 40002));
+    const captured rst = t.expect_one();
+    CHECK(rst.flags() == RST);
+    CHECK(rst.seq() == held.seq() + 5000);
+    CHECK(t.st.counters().accept_queue_overflows == 0);
+    CHECK(t.st.counters().syn_cookies_failed == 0);
+}
+
 TEST_CASE("listen_accept_makes_room_for_the_next_syn")
 {
     // The bound is on connections waiting for accept(): taking one frees its place.

@@ -39,6 +39,8 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
     // RFC 6056 §3.3.3's next_ephemeral "could be random" at start: from the ISN secret,
     // unpredictable off-host yet repeatable with a fixed secret.
     next_ephemeral_ = isn_.next(cfg_.address.value, 0, 0, 0, instant{}).value();
+    // Identifications of datagrams sent without DF start where no one off-host can tell.
+    ip_identification_ = static_cast<std::uint16_t>(isn_.next(cfg_.address.value, 4, 5, 6, instant{}).value());
     // The table's hash key: unpredictable off-host, as the ISNs are (flat_table.hpp).
     table_ = detail::flat_table{isn_.next(cfg_.address.value, 1, 2, 3, instant{}).value() * 0x100000001ull};
     if constexpr (offload_device<std::remove_reference_t<Device>>) {

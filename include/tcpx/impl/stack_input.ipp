@@ -21,6 +21,7 @@ instant stack<Device, Clock, CC>::poll()
         timers_.pop();
         slot& s = slots_[index];
         const tcp::state before = s.conn.state();
+        ctx.syn_ack_retries = s.half_open ? syn_ack_retries_for(s) : cfg_.syn_ack_retries;
         s.conn.on_timer(ctx);
         after_input(index, before, now);
     }
@@ -146,10 +147,10 @@ void stack<Device, Clock, CC>::on_tcp(const wire::ipv4_view& ip, tcp::segment& s
         // An ACK that would complete a handshake into a full accept queue is dropped, as
         // Linux drops it (tcp_abort_on_overflow = 0): SYN-RECEIVED stays, its SYN,ACK
         // timer sends again, and the peer's answer gets in once accept() made room — a
-        // reset would end a connect() that only had to wait.
-        if (s.conn.state() == tcp::state::syn_received && s.listener != none &&
-            seg.has(tcp::tcp_flags::ack) && !seg.has(tcp::tcp_flags::rst) && !seg.has(tcp::tcp_flags::syn) &&
-            listeners_[s.listener].queued >= listeners_[s.listener].backlog) {
+        // reset would end a connect() that only had to wait. (Text or a FIN on it goes
+        // with it, and comes again.) Any other segment meets the RFC's rules as ever.
+        if (s.listener != none && listeners_[s.listener].queued >= listeners_[s.listener].backlog &&
+            s.conn.completes_handshake(seg)) {
             if (staged) s.conn.release_staged(pool_);
             ++counters_.accept_queue_overflows;
             return drop(drop_reason::listen_queue_full);

@@ -66,11 +66,18 @@ bool stack<Device, Clock, CC>::transmit(std::uint32_t index, const tcp::outgoing
     ip.source = id.local_address;
     ip.destination = id.remote_address;
     ip.payload_length = static_cast<std::uint16_t>(header_length + out.payload_length);
+    // A segment above the MSS exists only with segmentation offload: the device cuts it,
+    // each piece with this header's options, which come out of the MSS (RFC 6691).
+    const std::size_t piece = s.conn.snd().mss - (header_length - wire::tcp_field::fixed_size);
     if (!s.conn.dont_fragment()) {
         // A datagram a router may fragment needs an Identification its fragments share
-        // and no other recent one from us has (RFC 791 §3.2, RFC 6864 §4.1).
+        // and no other recent one from us has (RFC 791 §3.2, RFC 6864 §4.1). Cut by the
+        // device, the pieces take this one and the next ones in turn (Linux's
+        // inet_gso_segment), so the counter moves past all of them (ip_select_ident_segs).
         ip.dont_fragment = false;
-        ip.identification = ++ip_identification_;
+        ip.identification = static_cast<std::uint16_t>(ip_identification_ + 1);
+        const std::size_t pieces = out.payload_length > piece ? (out.payload_length + piece - 1) / piece : 1;
+        ip_identification_ = static_cast<std::uint16_t>(ip_identification_ + pieces);
     }
     (void)ip.emit(buffer);
     const auto segment = buffer.subspan(wire::ipv4_header::size, header_length + out.payload_length);
@@ -98,9 +105,6 @@ bool stack<Device, Clock, CC>::transmit(std::uint32_t index, const tcp::outgoing
         });
         wire::store_tcp_checksum(segment.first(header_length), payload_sum, ip.source, ip.destination, segment.size());
     }
-    // A segment above the MSS exists only with segmentation offload: the device cuts it,
-    // each piece with this header's options, which come out of the MSS (RFC 6691).
-    const std::size_t piece = s.conn.snd().mss - (header_length - wire::tcp_field::fixed_size);
     if (out.payload_length > piece) offload.segment_size = static_cast<std::uint16_t>(piece);
     send_packet(length, now, offload);
     ++counters_.packets_sent;

@@ -66,7 +66,8 @@ struct context {
     /// of the out-of-order share: the stack then prunes (config::out_of_order_prune_after).
     bool pool_pressure = false;
     /// SYN,ACK retransmissions a passive opening may make now (config::syn_ack_retries,
-    /// or syn_ack_retries_under_pressure while the stack's half-open table fills).
+    /// or syn_ack_retries_under_pressure while the half-open table or its listener's
+    /// share fills: the stack sets it per connection before a timer fires).
     unsigned syn_ack_retries = 5;
 };
 
@@ -260,6 +261,14 @@ public:
     /// An ACK is due at once (RFC 5681 §4.2: one per out-of-order segment, so the
     /// stack sends it before taking in the next packet rather than coalescing).
     bool ack_due() const noexcept { return ack_now_; }
+    /// SYN-RECEIVED, and `seg` is an acceptable ACK of our SYN (§3.10.7.4 first and fifth)
+    /// that would complete the handshake: the stack's test before an accept queue is full.
+    bool completes_handshake(const segment& seg) const noexcept
+    {
+        return state_ == state::syn_received && seg.has(tcp_flags::ack) && !seg.has(tcp_flags::rst) &&
+               !seg.has(tcp_flags::syn) && seq_gt(seg.ack(), snd_.una) && seq_le(seg.ack(), snd_.max) &&
+               acceptable(seg);
+    }
     /// True while this connection came from a listener and has not been accepted.
     bool passive() const noexcept { return passive_; }
     void set_nodelay(bool on) noexcept { nodelay_ = on; }

@@ -215,7 +215,7 @@ public:
             // pool dry) we drop and the peer retransmits. Text that touches a held
             // range needs no new one, so only an island of its own can be refused.
             if (lo == hi && !ranges_.reserve_one(pool, drew))
-                return {0, false, refusal::ranges};
+                return {0, false, ranges_.size() >= max_ranges<C> ? refusal::ranges : refusal::pool};
         }
         // Chunks up to the furthest byte held afterwards.
         if (!cover(pool, std::max(extent(), end))) {

@@ -156,8 +156,10 @@ input_result connection<CC>::on_segment_synchronized(const segment& seg, context
         // retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
         // That FIN ends at RCV.NXT, so it fails this check and is recognised here.
         if (state_ == state::time_wait && seg.has(tcp_flags::fin) && !seg.has(tcp_flags::rst) &&
-            seg.seq() + seg.length() == rcv_.nxt)
+            seg.seq() + seg.length() == rcv_.nxt) {
             arm(timer::time_wait, ctx.now + 2 * ctx.cfg.msl);
+            return input_result::done;  // answered, not discarded
+        }
         // "If the RCV.WND is zero, no segments will be acceptable, but special allowance
         // should be made to accept valid ACKs": a segment at RCV.NXT (the peer's probe of
         // our zero window, say) still has its ACK field processed; its text is not taken.
