@@ -62,7 +62,7 @@ struct phase_result {
     std::uint64_t connects_tried = 0, connects_done = 0;
     double connect_p50_ms = 0, connect_p99_ms = 0;
     std::uint64_t hostile_packets = 0;
-    std::size_t peak_pool = 0, peak_connections = 0, peak_half_open = 0, peak_control_bytes = 0;
+    std::size_t peak_pool = 0, peak_connections = 0, peak_control_bytes = 0;
     double server_wall_per_sim_second = 0;
     bool bulk_alive = true, verified = true;
     stack_counters server{};
