@@ -459,6 +459,52 @@ TEST_CASE("delayed_ack_second_full_segment_is_acked_at_once")
     CHECK(conn(t, s).deadline(tcp::timer::delayed_ack) == never);
 }
 
+TEST_CASE("delayed_ack_narrow_path_second_segment_of_the_size_seen_is_acked_at_once")
+{
+    // RFC 1122 §4.2.3.2: full-sized is what the peer sends. Behind a path that told it
+    // (ICMP fragmentation needed) to send 960 bytes, every second segment is still
+    // acknowledged at once; counted against the 1,460 both ends announced, none would
+    // be full and each ACK would wait the delay — a window's flight per 40 ms.
+    scenario t;
+    const socket s = establish(t);
+    inject_data(t, t.peer_nxt, t.stack_nxt, pattern(960));
+    t.expect_nothing();
+    CHECK(conn(t, s).receive_mss() == 960);
+    inject_data(t, t.peer_nxt + 960, t.stack_nxt, pattern(960, 960));
+    check_segment(t.expect_one(), ACK, t.stack_nxt, t.peer_nxt + 1920, 65535 - 1920);
+    inject_data(t, t.peer_nxt + 1920, t.stack_nxt, pattern(960, 1920));
+    t.expect_nothing();
+    inject_data(t, t.peer_nxt + 2880, t.stack_nxt, pattern(960, 2880));
+    check_segment(t.expect_one(), ACK, t.stack_nxt, t.peer_nxt + 3840, 65535 - 3840);
+}
+
+TEST_CASE("delayed_ack_two_equal_smaller_segments_lower_the_full_size_small_pushed_ones_do_not")
+{
+    // Linux's rcv_mss estimate: the largest segment seen raises it; two consecutive
+    // segments of one smaller size, no tinier than a full one can be (536 bytes, or
+    // 88 without PSH), lower it; short pushed writes leave it.
+    scenario t;
+    const socket s = establish(t);
+    seq32 at = t.peer_nxt;
+    const auto data = [&](std::size_t n, tcp_flags flags) {
+        t.inject(t.segment(flags, at, t.stack_nxt), pattern(n));
+        at += static_cast<std::uint32_t>(n);
+    };
+    data(1460, ACK);
+    CHECK(conn(t, s).receive_mss() == 1460);
+    data(100, ACK | PSH);
+    data(100, ACK | PSH);
+    CHECK(conn(t, s).receive_mss() == 1460);
+    data(1000, ACK);
+    CHECK(conn(t, s).receive_mss() == 1460);
+    data(1000, ACK);
+    CHECK(conn(t, s).receive_mss() == 1000);
+    data(200, ACK);
+    data(200, ACK);
+    CHECK(conn(t, s).receive_mss() == 200);
+    CHECK(t.st.info(s).rcv_mss == 200);
+}
+
 TEST_CASE("delayed_ack_small_segment_is_acked_after_the_delay")
 {
     // RFC 1122 §4.2.3.2: a segment smaller than the MSS is acknowledged by the same delay.

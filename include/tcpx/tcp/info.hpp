@@ -42,6 +42,7 @@ struct connection_info {
     bool in_recovery = false;           ///< inside fast recovery (Linux: ca_state Recovery)
     std::uint32_t bytes_in_flight = 0;  ///< SND.MAX - SND.UNA: RFC 5681 §2 FlightSize
     std::uint32_t snd_mss = 0;          ///< the send MSS (RFC 9293 §3.7.1)
+    std::uint32_t rcv_mss = 0;          ///< the peer's full-sized segment as seen (ss: rcvmss), for delayed ACKs
 
     // ---- windows (RFC 9293 §3.3.1) ----
     std::uint32_t snd_wnd = 0;          ///< the peer's window, in bytes (scale applied)
@@ -114,6 +115,7 @@ connection_info info_of(const connection<CC>& c, instant now) noexcept
     i.in_recovery = c.congestion().in_recovery();
     i.bytes_in_flight = static_cast<std::uint32_t>(c.snd().max - c.snd().una);
     i.snd_mss = c.send_mss();
+    i.rcv_mss = c.receive_mss();
     i.snd_wnd = c.snd().wnd;
     i.rcv_wnd = c.rcv().wnd;
     i.srtt = c.rtt().srtt();
@@ -191,6 +193,7 @@ inline std::string to_string(const connection_info& i)
     if (i.backoff != 0) out += " backoff:" + std::to_string(i.backoff);
     out += " rtt:" + trim(ms(i.srtt)) + "/" + trim(ms(i.rttvar));
     out += " mss:" + std::to_string(i.snd_mss);
+    out += " rcvmss:" + std::to_string(i.rcv_mss);
     out += " cwnd:" + std::to_string(i.cwnd);
     if (i.ssthresh != UINT32_MAX) out += " ssthresh:" + std::to_string(i.ssthresh);
     if (i.in_recovery) out += " recovery";

@@ -642,14 +642,35 @@ void connection<CC>::process_text(const segment& seg, context& ctx) noexcept
         schedule_ack(true, ctx);
         return;
     }
-    // Full-sized counts the options too (RFC 6691): a sender that SACKs our data, or
-    // stamps its segments, sends that much less text in a full segment.
-    const std::size_t size = data.size() + seg.header.options.wire_size();
-    if (size >= snd_.mss || size >= peer_mss_) ++unacked_segments_;
-    // A coalesced segment (receive offload: the kernel hands over several MSS at once)
-    // stands for two full segments or more: acknowledged at once, as each pair would be.
-    const bool coalesced = data.size() >= 2 * std::size_t{std::max(snd_.mss, peer_mss_)};
-    schedule_ack(unacked_segments_ >= 2 || coalesced, ctx);
+    // RFC 1122 §4.2.3.2 (SHOULD): an ACK for at least every second full-sized segment.
+    // Full-sized is the size the peer is seen to send, which a narrower path (an ICMP
+    // fragmentation needed at the sender) makes smaller than any MSS either end
+    // announced; so, as Linux does, an ACK goes at once when more than one full
+    // segment's worth has arrived since the last one. A coalesced segment (receive
+    // offload) is two or more by itself.
+    note_segment_size(data.size(), seg, ctx);
+    schedule_ack(static_cast<std::uint32_t>(rcv_.nxt - last_ack_sent_) > rcv_mss_, ctx);
+}
+
+// The peer's full-sized segment, estimated from what arrives (Linux's rcv_mss): a
+// segment larger than the estimate raises it, up to the MSS we announced; two
+// consecutive segments of the same smaller size lower it, if they are no tinier than
+// a full segment can be (536 bytes, RFC 9293 §3.7.1's default; or 88 without PSH,
+// which a sender sets on the last segment of a write, not on full ones). Sizes count
+// the options beyond the timestamps, whose SACK blocks come and go with losses.
+template <congestion_control CC>
+void connection<CC>::note_segment_size(std::size_t text, const segment& seg, const context& ctx) noexcept
+{
+    if (text >= rcv_mss_) {
+        rcv_mss_ = static_cast<std::uint16_t>(std::min<std::size_t>(text, announced_mss(ctx.cfg)));
+        return;
+    }
+    const auto& o = seg.header.options;
+    const std::size_t timestamps = o.timestamp ? wire::tcp_option::timestamp_aligned : 0;
+    const std::size_t size = text + o.wire_size() - std::min(o.wire_size(), timestamps);
+    if (size < 536 && (size < 88 || wire::has(seg.header.flags, tcp_flags::psh))) return;
+    if (size == last_seg_size_) rcv_mss_ = static_cast<std::uint16_t>(size);
+    last_seg_size_ = static_cast<std::uint16_t>(std::min<std::size_t>(size, 0xffff));
 }
 
 // Text the receive buffer refused, counted by why; a refusal for memory tells the stack.
@@ -719,6 +740,9 @@ void connection<CC>::learn_options(const segment& syn, context& ctx) noexcept
     peer_mss_ = o.mss ? std::max<std::uint16_t>(*o.mss, 64) : 536;
     // RFC 1191 §6.4: a path MTU learned from ICMP before the SYN-ACK still caps it.
     snd_.mss = std::min({peer_mss_, announced_mss(ctx.cfg), path_mss_});
+    // The first guess at the peer's full segment (note_segment_size), as Linux's
+    // tcp_initialize_rcv_mss: no more than either MSS or 536, no less than 88.
+    rcv_mss_ = std::max<std::uint16_t>(std::min<std::uint16_t>({snd_.mss, 536}), 88);
     // RFC 2018 §2: SACK blocks may be sent only if both SYNs carried SACK-permitted
     // (ours does whenever cfg.sack is on; a SYN,ACK answers with it only then).
     sack_ok_ = ctx.cfg.sack && o.sack_permitted;

@@ -472,7 +472,6 @@ void connection<CC>::record_sent(const outgoing& out, std::uint32_t seq_length, 
         last_ack_sent_ = out.header.ack;  // RFC 7323 §4.3 Last.ACK.sent
         // Any segment carrying our ACK satisfies a pending or delayed one.
         ack_now_ = false;
-        unacked_segments_ = 0;
         disarm(timer::delayed_ack);
     }
 }

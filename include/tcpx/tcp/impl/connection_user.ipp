@@ -69,6 +69,7 @@ void connection<CC>::open_from_cookie(const four_tuple& id, seq32 iss, const seg
     // The SYN-ACK left when the SYN came; the segment that acknowledges it is at hand,
     // so no retransmission timer and (Karn, RFC 6298 §3) no RTT sample from the handshake.
     snd_.nxt = snd_.max = iss_ + 1;
+    last_ack_sent_ = rcv_.nxt;  // RFC 7323 §4.3 Last.ACK.sent: what that SYN-ACK acknowledged
     ++stats_.segments_sent;
 }
 
