@@ -43,6 +43,7 @@ enum class drop_reason : std::uint8_t {
     listen_rst,             ///< a RST to a listener (RFC 9293 §3.10.7.2 first: ignored)
     listen_not_syn,         ///< neither SYN, RST nor ACK to a listener (§3.10.7.2 fourth)
     listen_syn_fin,         ///< SYN and FIN together to a listener: no peer sends it; discarded, as Linux
+    listen_cookie_text,     ///< text or FIN to a listener, cookies out, no valid cookie: maybe past a lost first ACK (not reset)
     reset_no_connection,    ///< a RST for no connection and no listener (RFC 9293 §3.10.7.1: discarded)
     half_open_limit,        ///< config::max_half_open connections already in SYN-RECEIVED
     connection_limit,       ///< config::max_connections reached
@@ -82,6 +83,7 @@ constexpr std::string_view to_string(drop_reason r) noexcept
     case drop_reason::listen_rst: return "listen_rst";
     case drop_reason::listen_not_syn: return "listen_not_syn";
     case drop_reason::listen_syn_fin: return "listen_syn_fin";
+    case drop_reason::listen_cookie_text: return "listen_cookie_text";
     case drop_reason::reset_no_connection: return "reset_no_connection";
     case drop_reason::half_open_limit: return "half_open_limit";
     case drop_reason::connection_limit: return "connection_limit";

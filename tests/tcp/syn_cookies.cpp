@@ -187,6 +187,31 @@ TEST_CASE("listen_ack_with_a_wrong_cookie_is_reset_and_counted")
     CHECK(t.st.connection_count() == 0);
 }
 
+TEST_CASE("listen_cookie_segment_past_a_lost_first_ack_is_dropped_not_reset_the_resent_first_opens")
+{
+    // The network lost the client's ACK and first segment; its second arrives, SEG.SEQ - 1
+    // not its ISN, so the cookie cannot check. A reset would kill a connection the
+    // client's retransmission from its first byte opens: dropped and counted instead.
+    scenario t{cookie_config(syn_cookie_mode::always)};
+    const listener l = listen_on(t);
+    const captured synack = syn(t, seq32{1000});
+    wire::tcp_header second = ack_of(t, synack);
+    second.seq = second.seq + 5;
+    t.inject(second, "world");
+    t.expect_nothing();
+    CHECK(t.st.counters().syn_cookies_failed == 1);
+    CHECK(t.st.counters().dropped(drop_reason::listen_cookie_text) == 1);
+    CHECK(t.st.connection_count() == 0);
+    // The client's retransmission timer fires: its first unacknowledged byte, ISN + 1.
+    t.inject(ack_of(t, synack), "hello");
+    CHECK(t.st.counters().syn_cookies_validated == 1);
+    std::error_code ec;
+    const socket s = t.st.accept(l, ec);
+    REQUIRE_FALSE(ec);
+    t.inject(second, "world");
+    CHECK(t.receive(s) == "helloworld");
+}
+
 TEST_CASE("listen_cookie_older_than_two_periods_is_refused")
 {
     scenario t{cookie_config(syn_cookie_mode::always)};

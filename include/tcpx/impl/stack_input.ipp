@@ -191,6 +191,13 @@ void stack<Device, Clock, CC>::on_listen(const wire::ipv4_view& ip, const tcp::s
         if (!seg.has(tcp::tcp_flags::syn) && cookies_outstanding(now)) {
             if (accept_syn_cookie(ip, seg, l, now)) return;
             ++counters_.syn_cookies_failed;
+            // The cookie is checked against SEG.SEQ - 1, the peer's ISN, so only the
+            // peer's first segment can return it. A segment past that, with text or a
+            // FIN, is what a client sends when the network lost its first ACK and first
+            // segments (a flood's full queue does): a reset would kill a connection
+            // that the peer's retransmission from its first byte would open. Dropped
+            // instead (Linux resets it); a bare ACK whose cookie fails is reset below.
+            if (!seg.payload.empty() || seg.has(tcp::tcp_flags::fin)) return drop(drop_reason::listen_cookie_text);
         }
         return send_reset(ip.source(), tcp::reset_for(seg), now);
     }
