@@ -14,12 +14,16 @@
 //             within S's window, never the byte at RCV.NXT
 //   blind     RSTs, ACKs and FINs with random sequence and acknowledgment numbers and
 //             timestamps, spoofed as the bulk flow's 4-tuple (RFC 5961 §3-§5)
+//   icmp      ICMP errors about the bulk flow from spoofed routers, to both ends, with
+//             random and with in-flight sequence numbers, and datagrams of a protocol
+//             tcpx does not speak (send_icmp_flood_packet says which)
 //
 // Figures per phase: the bulk flow's goodput and its ratio to the baseline's, the
 // legitimate connects completed and their p50/p99 connect time, S's peak pool bytes,
 // connections and control-block memory against what its config allows, and the
 // wall-clock time S's poll() took per simulated second (above 1.0 a real host would
-// fall behind the flood). Every byte the bulk flow delivers is checked.
+// fall behind the flood), and the replies the flood provoked (challenge ACKs, ICMP
+// errors), which rate limits hold. Every byte the bulk flow delivers is checked.
 // TCPX_FLOOD_DEBUG=1 prints the server's drop counters and the hostile connection's
 // tcp::info per phase.
 #include <tcpx/stack.hpp>
@@ -36,6 +40,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "../tests/support/hostile_packets.hpp"
 
 namespace {
 
@@ -64,8 +70,13 @@ struct phase_result {
     std::uint64_t hostile_packets = 0;
     std::size_t peak_pool = 0, peak_connections = 0, peak_control_bytes = 0;
     double server_wall_per_sim_second = 0;
+    double seconds = 0;
     bool bulk_alive = true, verified = true;
     stack_counters server{};
+    // The replies a flood provokes, each held by a rate limit: challenge ACKs on the
+    // bulk flow (RFC 5961 §7) and protocol unreachables (RFC 1812 §4.3.2.8).
+    std::uint64_t challenge_acks = 0, icmp_errors_sent = 0;
+    std::uint64_t icmp_errors_acted = 0;  ///< by S and C together (RFC 5927 let them through)
 };
 
 [[noreturn]] void fail(const char* what)
@@ -82,23 +93,71 @@ double percentile(std::vector<double> v, double p)
     return v[std::min(i, v.size() - 1)];
 }
 
-// Writes one TCP segment as a raw packet out of `end` (M's device), source spoofed.
-void send_raw(devices::loopback& end, wire::ipv4_address from, const wire::tcp_header& h,
+// Writes one hostile datagram out of `end` (M's device), built by `build` into the
+// device's buffer (tests/support/hostile_packets.hpp), whatever its source says.
+template <class Build>
+void send_raw(devices::loopback& end, Build&& build)
+{
+    const auto buffer = end.transmit_buffer(1500);
+    if (buffer.empty()) return;  // M's queue is full: counted by the switch end
+    if (const std::size_t size = build(buffer); size != 0) end.transmit(size, instant{});
+}
+
+void send_raw(devices::loopback& end, wire::ipv4_address from, wire::ipv4_address to, const wire::tcp_header& h,
               std::span<const std::uint8_t> text = {})
 {
-    const std::size_t size = wire::ipv4_header::size + h.size() + text.size();
-    const auto buffer = end.transmit_buffer(size);
-    if (buffer.empty()) return;  // M's queue to S is full: counted by the switch end
-    wire::ipv4_header ip;
-    ip.source = from;
-    ip.destination = server_address;
-    ip.payload_length = static_cast<std::uint16_t>(h.size() + text.size());
-    (void)ip.emit(buffer);
-    const auto seg = buffer.subspan(wire::ipv4_header::size);
-    (void)h.emit(seg);
-    std::copy(text.begin(), text.end(), seg.begin() + static_cast<std::ptrdiff_t>(h.size()));
-    wire::fill_tcp_checksum(seg, ip.source, ip.destination);
-    end.transmit(size, instant{});
+    send_raw(end, [&](std::span<std::uint8_t> out) { return test::build_tcp_datagram(out, from, to, h, text); });
+}
+
+// One packet of the ICMP flood, in a cycle of five: an error to S quoting its side of
+// the bulk flow with a random sequence number; the same to C; two to C quoting a
+// sequence number C has in flight (an attacker who sees the flow: destination
+// unreachable of every code RFC 5927 §4.2 calls hard, time exceeded, fragmentation
+// needed down to any MTU); and a datagram of a protocol tcpx does not speak, from a
+// random source, which S answers with a protocol unreachable, rate-limited.
+template <class Connection>
+void send_icmp_flood_packet(devices::loopback& end, const Connection& c, std::uint64_t n, std::mt19937_64& rng)
+{
+    test::icmp_error_spec e;
+    const wire::ipv4_address router{192, 0, 2, static_cast<std::uint8_t>(1 + rng() % 250)};
+    const auto flight = static_cast<std::uint32_t>(c.snd().max - c.snd().una);
+    static constexpr std::array<std::uint8_t, 5> hard{1, 2, 3, 4, 13};
+    e.type = wire::icmp_type::destination_unreachable;
+    e.code = hard[rng() % hard.size()];
+    e.next_hop_mtu = static_cast<std::uint16_t>(rng() % 1501);
+    e.quoted_seq = static_cast<std::uint32_t>(rng());
+    wire::ipv4_address victim = client_address;
+    switch (n % 5) {
+    case 0:  // about S's ACKs to C
+        victim = server_address;
+        e.quoted_source = server_address;
+        e.quoted_destination = client_address;
+        e.quoted_source_port = bulk_port;
+        e.quoted_destination_port = c.id().local_port;
+        break;
+    case 3:
+        e.type = wire::icmp_type::time_exceeded;
+        e.code = 0;
+        [[fallthrough]];
+    case 2:
+        e.quoted_seq = (c.snd().una + (flight != 0 ? static_cast<std::uint32_t>(rng() % flight) : 0)).value();
+        [[fallthrough]];
+    case 1:
+        e.quoted_source = client_address;
+        e.quoted_destination = server_address;
+        e.quoted_source_port = c.id().local_port;
+        e.quoted_destination_port = bulk_port;
+        break;
+    default: {
+        const wire::ipv4_address from{0xc6120000u | static_cast<std::uint32_t>(rng() & 0x1ffff)};
+        send_raw(end, [&](std::span<std::uint8_t> out) {
+            return test::build_other_datagram(out, from, server_address,
+                                              static_cast<std::uint8_t>(wire::ip_protocol::udp), 8);
+        });
+        return;
+    }
+    }
+    send_raw(end, [&](std::span<std::uint8_t> out) { return test::build_icmp_error(out, router, victim, e); });
 }
 
 phase_result run_phase(const std::string& phase, const options& o)
@@ -139,7 +198,8 @@ phase_result run_phase(const std::string& phase, const options& o)
 
     std::vector<std::uint8_t> pattern(251 * 256);
     for (std::size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<std::uint8_t>(i % 251);
-    std::vector<std::uint8_t> buffer(1 << 16);
+    // No read runs past the pattern, wherever in its 251-byte cycle it starts.
+    std::vector<std::uint8_t> buffer(pattern.size() - 251);
     std::mt19937_64 rng{42};
 
     socket bulk_t{}, mal_t{};
@@ -177,13 +237,9 @@ phase_result run_phase(const std::string& phase, const options& o)
             wire::tcp_header h;
             h.window = 65535;
             if (phase == "syn") {
-                const auto source = wire::ipv4_address{0xc6120000u | static_cast<std::uint32_t>(rng() & 0x1ffff)};
-                h.source_port = static_cast<std::uint16_t>(1024 + rng() % 60000);
-                h.destination_port = connect_port;
-                h.seq = seq32{static_cast<std::uint32_t>(rng())};
-                h.flags = tcp_flags::syn;
-                h.options.mss = 1460;
-                send_raw(m_end, source, h);
+                send_raw(m_end, [&](std::span<std::uint8_t> out) {
+                    return test::build_spoofed_syn(out, rng, server_address, connect_port);
+                });
             } else if (phase == "ooo" && mal_t) {
                 const auto* c = hostile.connection(mal);
                 const auto* sc = server.connection(mal_t);
@@ -198,7 +254,7 @@ phase_result run_phase(const std::string& phase, const options& o)
                     // segment is dropped before its text is looked at (§3.2).
                     h.options.timestamp = wire::timestamps{0x40000000u + static_cast<std::uint32_t>(r.hostile_packets), 0};
                     const std::uint8_t byte = 'x';
-                    send_raw(m_end, hostile_address, h, std::span{&byte, 1});
+                    send_raw(m_end, hostile_address, server_address, h, std::span{&byte, 1});
                 }
             } else if (phase == "blind") {
                 const auto* c = client.connection(bulk);
@@ -211,8 +267,11 @@ phase_result run_phase(const std::string& phase, const options& o)
                     h.flags = kinds[r.hostile_packets % kinds.size()];
                     // A random timestamp: half pass PAWS (RFC 7323 §5) and meet RFC 5961's checks.
                     h.options.timestamp = wire::timestamps{static_cast<std::uint32_t>(rng()), 0};
-                    send_raw(m_end, client_address, h);
+                    send_raw(m_end, client_address, server_address, h);
                 }
+            } else if (phase == "icmp") {
+                const auto* c = client.connection(bulk);
+                if (c != nullptr) send_icmp_flood_packet(m_end, *c, r.hostile_packets, rng);
             }
             ++r.hostile_packets;
             next_attack += attack_gap;
@@ -301,6 +360,7 @@ phase_result run_phase(const std::string& phase, const options& o)
     }
 
     const double seconds = o.seconds;
+    r.seconds = seconds;
     r.goodput_bps = static_cast<double>(received - std::min(received, received_at_start)) * 8 / seconds;
     r.connect_p50_ms = percentile(connect_ms, 0.50);
     r.connect_p99_ms = percentile(connect_ms, 0.99);
@@ -308,14 +368,17 @@ phase_result run_phase(const std::string& phase, const options& o)
     r.bulk_alive = server.state(bulk_t) == tcp::state::established && client.state(bulk) == tcp::state::established;
     r.verified = verified;
     r.server = server.counters();
+    r.challenge_acks = server.info(bulk_t).challenge_acks;
+    r.icmp_errors_sent = r.server.icmp_errors_sent;
+    r.icmp_errors_acted = r.server.icmp_errors_received + client.counters().icmp_errors_received;
     if (std::getenv("TCPX_FLOOD_DEBUG") != nullptr)
         for (std::size_t k = 0; k < r.server.drops.size(); ++k)
             if (r.server.drops[k] != 0)
                 std::fprintf(stderr, "%s: dropped %s %llu\n", phase.c_str(), std::string{to_string(static_cast<drop_reason>(k))}.c_str(),
                              static_cast<unsigned long long>(r.server.drops[k]));
     if (std::getenv("TCPX_FLOOD_DEBUG") != nullptr)
-        std::fprintf(stderr, "hostile: %s; at the server: %s\n", tcp::to_string(hostile.info(mal)).c_str(),
-                     tcp::to_string(server.info(mal_t)).c_str());
+        std::fprintf(stderr, "hostile: %s; at the server: %s\nbulk flow's sender: %s\n", tcp::to_string(hostile.info(mal)).c_str(),
+                     tcp::to_string(server.info(mal_t)).c_str(), tcp::to_string(client.info(bulk)).c_str());
     return r;
 }
 
@@ -328,25 +391,30 @@ void print(const phase_result& r, const phase_result& base, const config& c, boo
                     "\"connects_tried\":%llu,\"connects_done\":%llu,\"connect_p50_ms\":%.2f,\"connect_p99_ms\":%.2f,"
                     "\"peak_pool_bytes\":%zu,\"pool_bytes\":%zu,\"peak_connections\":%zu,\"max_connections\":%zu,"
                     "\"peak_control_bytes\":%zu,\"server_wall_per_sim_second\":%.3f,\"syn_cookies_sent\":%llu,"
-                    "\"challenge_or_dropped\":%llu,\"bulk_alive\":%s,\"verified\":%s}\n",
+                    "\"challenge_or_dropped\":%llu,\"challenge_acks\":%llu,\"icmp_errors_sent\":%llu,"
+                    "\"icmp_errors_acted\":%llu,\"seconds\":%.3f,\"bulk_alive\":%s,\"verified\":%s}\n",
                     r.name.c_str(), static_cast<unsigned long long>(r.hostile_packets), r.goodput_bps / 1e6, ratio,
                     static_cast<unsigned long long>(r.connects_tried), static_cast<unsigned long long>(r.connects_done),
                     r.connect_p50_ms, r.connect_p99_ms, r.peak_pool, c.pool_bytes, r.peak_connections, c.max_connections,
                     r.peak_control_bytes, r.server_wall_per_sim_second,
                     static_cast<unsigned long long>(r.server.syn_cookies_sent),
-                    static_cast<unsigned long long>(r.server.dropped_total()), r.bulk_alive ? "true" : "false",
+                    static_cast<unsigned long long>(r.server.dropped_total()),
+                    static_cast<unsigned long long>(r.challenge_acks), static_cast<unsigned long long>(r.icmp_errors_sent),
+                    static_cast<unsigned long long>(r.icmp_errors_acted), r.seconds, r.bulk_alive ? "true" : "false",
                     r.verified ? "true" : "false");
         return;
     }
     std::printf("%-8s %9llu hostile  goodput %7.1f Mbit/s (%5.3f of baseline)  connects %llu/%llu (%.2f %%) "
                 "p50 %.2f ms p99 %.2f ms  peak pool %.1f/%.0f MiB  conns %zu/%zu  control %.1f MiB  "
-                "server CPU %.3f s per s  cookies %llu  bulk %s%s\n",
+                "server CPU %.3f s per s  cookies %llu  challenge ACKs %llu  ICMP sent %llu acted on %llu  bulk %s%s\n",
                 r.name.c_str(), static_cast<unsigned long long>(r.hostile_packets), r.goodput_bps / 1e6, ratio,
                 static_cast<unsigned long long>(r.connects_done), static_cast<unsigned long long>(r.connects_tried), done,
                 r.connect_p50_ms, r.connect_p99_ms, static_cast<double>(r.peak_pool) / (1 << 20),
                 static_cast<double>(c.pool_bytes) / (1 << 20), r.peak_connections, c.max_connections,
                 static_cast<double>(r.peak_control_bytes) / (1 << 20), r.server_wall_per_sim_second,
-                static_cast<unsigned long long>(r.server.syn_cookies_sent), r.bulk_alive ? "alive" : "DEAD",
+                static_cast<unsigned long long>(r.server.syn_cookies_sent), static_cast<unsigned long long>(r.challenge_acks),
+                static_cast<unsigned long long>(r.icmp_errors_sent), static_cast<unsigned long long>(r.icmp_errors_acted),
+                r.bulk_alive ? "alive" : "DEAD",
                 r.verified ? "" : "  DATA CORRUPTED");
 }
 
@@ -367,7 +435,7 @@ int main(int argc, char** argv)
         else if (a == "--segments") o.segments = std::stoull(value());
         else if (a == "--json") o.json = true;
         else {
-            std::fprintf(stderr, "usage: tcpx-flood [--phase all|syn|ooo|blind] [--seconds S] [--syns N] "
+            std::fprintf(stderr, "usage: tcpx-flood [--phase all|syn|ooo|blind|icmp] [--seconds S] [--syns N] "
                                  "[--segments N] [--json]\n");
             return 2;
         }
@@ -376,7 +444,7 @@ int main(int argc, char** argv)
     const phase_result base = run_phase("baseline", o);
     print(base, base, defaults, o.json);
     bool ok = base.verified && base.bulk_alive;
-    for (const char* p : {"syn", "ooo", "blind"}) {
+    for (const char* p : {"syn", "ooo", "blind", "icmp"}) {
         if (o.phase != "all" && o.phase != p) continue;
         const phase_result r = run_phase(p, o);
         print(r, base, defaults, o.json);
