@@ -34,17 +34,12 @@
 
 #include <boost/endian/conversion.hpp>
 
+#include "fuzz_assert.hpp"
+
 namespace {
 
 using namespace tcpx;
 using namespace tcpx::wire;
-
-[[noreturn]] void fail(const char* what, int line)
-{
-    std::fprintf(stderr, "parse_packet: property violated at line %d: %s\n", line, what);
-    std::abort();
-}
-#define FUZZ_ASSERT(cond) ((cond) ? void(0) : fail(#cond, __LINE__))
 
 // Values read are folded in here so the compiler cannot drop a read the fuzzer should check.
 volatile std::uint32_t sink;

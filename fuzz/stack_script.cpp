@@ -37,19 +37,13 @@
 #include <vector>
 
 #include "../tests/support/probe_device.hpp"
+#include "fuzz_assert.hpp"
 
 namespace {
 
 using namespace tcpx;
 using namespace std::chrono_literals;
 using wire::tcp_flags;
-
-[[noreturn]] void fail(const char* what, int line)
-{
-    std::fprintf(stderr, "stack_script: property violated at line %d: %s\n", line, what);
-    std::abort();
-}
-#define FUZZ_ASSERT(cond) ((cond) ? void(0) : fail(#cond, __LINE__))
 
 constexpr wire::ipv4_address ours{10, 0, 0, 1};
 constexpr wire::ipv4_address peer{10, 0, 0, 2};
