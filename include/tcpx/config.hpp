@@ -165,6 +165,16 @@ struct config {
     std::size_t max_recovery_states = 0;
     std::size_t max_packets_per_poll = 256;
 
+    // -- path MTU --
+    /// Path-MTU black-hole detection (RFC 4821 §7.7's fallback, Linux's tcp_mtu_probing=1;
+    /// off by default, as there): a path that drops segments of some size without the
+    /// ICMP message RFC 1191 relies on looks like a run of retransmission timeouts. On
+    /// the third in a row the segments fall to black_hole_base_mss, then halve at each
+    /// further one down to 536, below which the datagrams go without DF. The size is not
+    /// raised again on this connection (Linux probes back up; tcpx does not yet).
+    bool mtu_black_hole_detection = false;
+    std::uint16_t black_hole_base_mss = 1024;  ///< Linux's tcp_base_mss
+
     // -- ICMP (RFC 1122 §3.2.2) --
     /// Answer echo requests (ping), RFC 1122 §3.2.2.6 (MUST).
     bool answer_ping = true;

@@ -550,6 +550,53 @@ TEST_CASE("rto_expiry_retransmits_the_fin")
     CHECK(conn(t, s).deadline(tcp::timer::retransmit) == never);
 }
 
+namespace {
+
+// The text sizes of the first transmission and the next `n` retransmissions of a
+// full segment nobody acknowledges, each after its backed-off timer (RFC 6298 §5.5).
+std::vector<std::size_t> sizes_through_timeouts(const config& c, int n)
+{
+    scenario t{c};
+    const socket s = establish(t, {.rtt = 100ms});
+    t.send(s, pattern(4000));
+    const auto first = t.sent();  // as much as the initial window takes
+    REQUIRE_FALSE(first.empty());
+    std::vector<std::size_t> sizes{first[0].payload.size()};
+    duration rto = rto_after_100ms;
+    for (int i = 0; i < n; ++i) {
+        advance_exactly(t, rto);
+        const auto resent = t.sent();  // from SND.UNA, as much as the loss window takes
+        REQUIRE_FALSE(resent.empty());
+        sizes.push_back(resent[0].payload.size());
+        rto *= 2;
+    }
+    return sizes;
+}
+
+}  // namespace
+
+TEST_CASE("established_black_hole_detection_third_timeout_falls_to_1024_then_halves_to_536")
+{
+    // RFC 4821 §7.7's fallback, as Linux's tcp_mtu_probing=1: a path that drops full
+    // segments without telling (no ICMP) shows as timeouts in a row; on the third the
+    // segments fall to config::black_hole_base_mss, then halve, never below 536.
+    config c = scenario_config();
+    c.mtu_black_hole_detection = true;
+    const auto sizes = sizes_through_timeouts(c, 5);
+    const std::size_t options = 1460 - sizes[0];  // what each segment's options take
+    CHECK(sizes[1] == sizes[0]);
+    CHECK(sizes[2] == sizes[0]);
+    CHECK(sizes[3] == 1024 - options);
+    CHECK(sizes[4] == 536 - options);
+    CHECK(sizes[5] == 536 - options);
+}
+
+TEST_CASE("established_black_hole_detection_off_by_default_segments_keep_their_size")
+{
+    const auto sizes = sizes_through_timeouts(scenario_config(), 5);
+    for (const std::size_t n : sizes) CHECK(n == sizes[0]);
+}
+
 TEST_CASE("rto_expiry_retransmits_data_and_fin_together")
 {
     // RFC 6298 §5.4 with RFC 9293 §3.10.4: the earliest unacknowledged segment is the data

@@ -289,6 +289,8 @@ public:
     std::uint16_t send_mss() const noexcept { return snd_.mss; }
     /// The peer's full-sized segment as seen (RFC 1122 §4.2.3.2; note_segment_size).
     std::uint16_t receive_mss() const noexcept { return rcv_mss_; }
+    /// Times black-hole detection made the segments smaller (config::mtu_black_hole_detection).
+    unsigned black_hole_reductions() const noexcept { return black_hole_reductions_; }
     /// RFC 2018 §2: both SYNs carried SACK-permitted.
     bool sack_permitted() const noexcept { return sack_ok_; }
     /// The peer's window scale and ours, when both SYNs offered it (RFC 7323 §2.2).
@@ -463,6 +465,7 @@ private:
     void note_sack_arrival(seq32 first) noexcept;
     void note_refused(recv_buffer::refusal why, bool in_order, context& ctx) noexcept;
     void note_segment_size(std::size_t text, const segment& seg, const context& ctx) noexcept;
+    void shrink_for_black_hole(const context& ctx) noexcept;
     void discard(discard_reason r) noexcept { ++stats_.discarded[static_cast<std::size_t>(r)]; }
     void note_duplicate(seq32 left, seq32 right) noexcept;
     void count_dsack_for_undo(const sack_scoreboard::update_result& r, context& ctx) noexcept;
@@ -550,6 +553,7 @@ private:
     std::uint16_t last_seg_size_ = 0;  ///< ... and the last smaller one, to follow it down
     bool may_fragment_ = false;        ///< the path reported an MTU below 576: DF is cleared (on_icmp_error)
     std::uint8_t duplicate_acks_ = 0;
+    std::uint8_t black_hole_reductions_ = 0;  ///< steps down by shrink_for_black_hole (at most a handful)
     std::uint8_t keepalive_probes_sent_ = 0;
     std::uint8_t orphan_probes_sent_ = 0;  ///< zero-window probes since the application let go
 

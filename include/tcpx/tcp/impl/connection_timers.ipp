@@ -35,6 +35,28 @@ void connection<CC>::on_timer(context& ctx) noexcept
     }
 }
 
+// RFC 4821 §7.7 (as Linux's tcp_mtu_probing=1): the third timeout in a row may be a
+// path that silently drops segments of this size (an MTU black hole: a router whose
+// fragmentation-needed messages are filtered). Fall back to the base MSS, and halve at
+// each further timeout down to 536; at 536 the datagrams go without DF too, for a
+// router whose MTU is smaller still to fragment them (as on_icmp_error does below 576).
+// The retransmission that follows is cut at the new size.
+template <congestion_control CC>
+void connection<CC>::shrink_for_black_hole(const context& ctx) noexcept
+{
+    constexpr std::uint16_t floor = 536;
+    const std::uint16_t base = std::max(ctx.cfg.black_hole_base_mss, floor);
+    const std::uint16_t target =
+        snd_.mss > base ? base : std::max<std::uint16_t>(static_cast<std::uint16_t>(snd_.mss / 2), floor);
+    if (target >= snd_.mss) {
+        may_fragment_ = true;
+        return;
+    }
+    path_mss_ = target;
+    snd_.mss = target;
+    ++black_hole_reductions_;  // 1024 -> 536 is two steps: never near 255
+}
+
 // RFC 6298 §5.4 - §5.7, and the user timeout of RFC 9293 §3.10.8.
 template <congestion_control CC>
 void connection<CC>::on_retransmit_timeout(context& ctx) noexcept
@@ -63,6 +85,7 @@ void connection<CC>::on_retransmit_timeout(context& ctx) noexcept
         cc_.on_timeout(flight_size(), ctx.now);  // RFC 5681 §3.1 eq. 4
         trace_cc(before, cc_cause::timeout, ctx.now);
     }
+    if (!opening && ctx.cfg.mtu_black_hole_detection && rtt_.backoff_count() >= 2) shrink_for_black_hole(ctx);
     rtt_.backoff();                                          // §5.5
     rtt_start_ = instant{};                                  // Karn: the timing is void
     duplicate_acks_ = 0;
