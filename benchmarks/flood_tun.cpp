@@ -36,11 +36,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <random>
+#include <sstream>
 #include <span>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <fcntl.h>
@@ -48,9 +52,12 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../tests/support/hostile_packets.hpp"
@@ -94,12 +101,23 @@ void bring_loopback_up()
     ::close(s);
 }
 
-std::uint64_t interface_counter(const char* name)
+/// The packets the interface dropped on its way to the server (the TUN queue full, or
+/// the veth peer's), from /proc/net/dev: it shows this process's namespace, where
+/// /sys/class/net shows the one /sys was mounted in.
+std::uint64_t interface_tx_dropped()
 {
-    std::ifstream in{std::string{"/sys/class/net/"} + interface_name + "/statistics/" + name};
-    std::uint64_t v = 0;
-    in >> v;
-    return v;
+    std::ifstream in{"/proc/net/dev"};
+    const std::string prefix = std::string{interface_name} + ":";
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream fields{line};
+        std::string name;
+        fields >> name;
+        if (name != prefix) continue;
+        std::uint64_t v[12]{};  // receive: bytes packets errs drop fifo frame compressed multicast; transmit: bytes packets errs drop
+        for (auto& x : v) fields >> x;
+        return v[11];
+    }
+    return 0;
 }
 
 double process_cpu_seconds()
@@ -108,6 +126,19 @@ double process_cpu_seconds()
     ::getrusage(RUSAGE_SELF, &u);
     return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/// The busy time of all cores so far, in seconds (/proc/stat's first line: every
+/// column but idle and iowait).
+double host_busy_seconds()
+{
+    std::ifstream in{"/proc/stat"};
+    std::string cpu;
+    in >> cpu;
+    std::uint64_t v[10]{};
+    for (auto& x : v) in >> x;
+    const std::uint64_t busy = v[0] + v[1] + v[2] + v[5] + v[6];  // steal is not ours
+    return static_cast<double>(busy) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 double percentile(std::vector<double> v, double p)
@@ -124,58 +155,73 @@ struct phase_result {
     std::uint64_t hostile_packets = 0, connects_tried = 0, connects_done = 0;
     double connect_p50_ms = 0, connect_p99_ms = 0;
     std::size_t peak_pool = 0, peak_connections = 0;
-    std::uint64_t tun_dropped = 0, cookies = 0, challenge_acks = 0, icmp_errors_sent = 0, dropped = 0;
-    double cpu_per_second = 0;
+    std::uint64_t tun_dropped = 0, packets_read = 0, cookies = 0, challenge_acks = 0, icmp_errors_sent = 0, dropped = 0;
+    double cpu_per_second = 0, host_cpu_per_second = 0;
     bool bulk_alive = true;
 };
 
 using runtime_type = blocking::runtime<devices::tun&>;
 
+/// What run_phase reads of the server under attack, tcpx or the kernel.
+struct server_view {
+    struct totals {
+        std::uint64_t cookies = 0, icmp_errors_sent = 0, dropped = 0, packets_read = 0;
+    };
+    const char* name;                                      // "tcpx" or "linux"
+    std::function<std::pair<std::size_t, std::size_t>()> usage;  // pool bytes, connections (tcpx only)
+    std::function<totals()> counters;
+    std::function<std::uint64_t()> received;                // bytes the bulk flow delivered
+    std::function<bool()> bulk_alive;
+};
+
 /// The legitimate client: a non-blocking connect every millisecond for `length`; each
 /// is closed once established. A connect not done 3 s after the phase ends has failed.
+/// Pending connects wait in an epoll set: a flood that slows the server piles them up,
+/// and a client that polled them all on every wake would take the cores it is measuring.
 void legitimate_connects(phase_result& r, steady::duration length)
 {
-    struct pending {
-        int fd;
-        steady::time_point started;
-    };
-    std::vector<pending> open;
+    const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) fail("epoll_create1");
+    std::unordered_map<int, steady::time_point> open;  // fd -> when its connect began
     std::vector<double> ms;
     const auto start = steady::now(), end = start + length;
     auto next = start;
     const sockaddr_in to = socket_address(tcpx_address, connect_port);
+    std::array<epoll_event, 64> events;
     for (;;) {
         const auto now = steady::now();
         if (now >= next && now < end) {
             const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
             const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to);
             ++r.connects_tried;
-            if (rc == 0 || errno == EINPROGRESS) open.push_back({fd, now});
+            epoll_event e{};
+            e.events = EPOLLOUT;
+            e.data.fd = fd;
+            if ((rc == 0 || errno == EINPROGRESS) && ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) == 0) open.emplace(fd, now);
             else ::close(fd);
             next += 1ms;
         }
         if (now >= end && (open.empty() || now >= end + 3s)) break;
-        std::vector<pollfd> fds;
-        for (const auto& p : open) fds.push_back({p.fd, POLLOUT, 0});
         // Sleep until the next connect is due (never spin: this thread shares the host's
-        // cores with tcpx and the flood).
-        const auto wait = std::clamp<steady::duration>(next - steady::now(), 20us, 1ms);
+        // cores with the server and the flood).
+        const auto wait = std::clamp<steady::duration>(next - steady::now(), 0ms, 1ms);
         const timespec ts{0, static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count())};
-        ::ppoll(fds.data(), fds.size(), &ts, nullptr);
-        for (std::size_t i = fds.size(); i-- > 0;) {
-            if (fds[i].revents == 0) continue;
+        const int n = ::epoll_pwait2(ep, events.data(), static_cast<int>(events.size()), &ts, nullptr);
+        for (int i = 0; i < n; ++i) {
+            const int fd = events[static_cast<std::size_t>(i)].data.fd;
             int err = 0;
             socklen_t len = sizeof err;
-            ::getsockopt(open[i].fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
             if (err == 0) {
                 ++r.connects_done;
-                ms.push_back(std::chrono::duration<double, std::milli>(steady::now() - open[i].started).count());
+                ms.push_back(std::chrono::duration<double, std::milli>(steady::now() - open[fd]).count());
             }
-            ::close(open[i].fd);
-            open.erase(open.begin() + static_cast<std::ptrdiff_t>(i));
+            open.erase(fd);
+            ::close(fd);  // also leaves the epoll set
         }
     }
-    for (const auto& p : open) ::close(p.fd);
+    for (const auto& [fd, started] : open) ::close(fd);
+    ::close(ep);
     r.connect_p50_ms = percentile(ms, 0.50);
     r.connect_p99_ms = percentile(ms, 0.99);
 }
@@ -215,23 +261,20 @@ std::size_t hostile_packet(const std::string& phase, std::span<std::uint8_t> out
     return test::build_icmp_error(out, router, tcpx_address, e);
 }
 
-phase_result run_phase(const std::string& phase, runtime_type& rt, double seconds, std::uint64_t rate,
-                       std::atomic<std::uint64_t>& received, std::uint16_t bulk_kernel_port,
-                       const std::atomic<bool>& bulk_alive)
+phase_result run_phase(const std::string& phase, const server_view& server, double seconds, std::uint64_t rate,
+                       std::uint16_t bulk_kernel_port)
 {
     phase_result r;
     r.name = phase;
     r.seconds = seconds;
-    const auto counters_before = rt.with_stack([](auto& st) { return st.counters(); });
-    const std::uint64_t dropped_before = interface_counter("tx_dropped");
-    const std::uint64_t received_before = received.load();
-    const double cpu_before = process_cpu_seconds();
+    const auto counters_before = server.counters();
+    const std::uint64_t dropped_before = interface_tx_dropped();
+    const std::uint64_t received_before = server.received();
+    const double cpu_before = process_cpu_seconds(), host_before = host_busy_seconds();
     std::atomic<bool> sampling{true};
     std::thread sampler{[&] {
         while (sampling) {
-            const auto [pool, conns] = rt.with_stack([](auto& st) {
-                return std::pair{st.pool().bytes_in_use(), st.connection_count()};
-            });
+            const auto [pool, conns] = server.usage();
             r.peak_pool = std::max(r.peak_pool, pool);
             r.peak_connections = std::max(r.peak_connections, conns);
             std::this_thread::sleep_for(10ms);
@@ -250,7 +293,7 @@ phase_result run_phase(const std::string& phase, runtime_type& rt, double second
     legitimate_connects(r, length);
     const double elapsed = std::chrono::duration<double>(steady::now() - start).count();
     // Goodput over the phase proper; the connects' grace after it is not counted.
-    r.goodput_bps = static_cast<double>(received.load() - received_before) * 8 / elapsed;
+    r.goodput_bps = static_cast<double>(server.received() - received_before) * 8 / elapsed;
     if (flood) {
         flood->stop();
         r.hostile_packets = flood->sent();
@@ -259,44 +302,128 @@ phase_result run_phase(const std::string& phase, runtime_type& rt, double second
     sampling = false;
     sampler.join();
     r.cpu_per_second = (process_cpu_seconds() - cpu_before) / elapsed;
-    r.tun_dropped = interface_counter("tx_dropped") - dropped_before;
-    const auto c = rt.with_stack([](auto& st) { return st.counters(); });
-    r.cookies = c.syn_cookies_sent - counters_before.syn_cookies_sent;
+    r.host_cpu_per_second = (host_busy_seconds() - host_before) / elapsed;
+    r.tun_dropped = interface_tx_dropped() - dropped_before;
+    const auto c = server.counters();
+    r.cookies = c.cookies - counters_before.cookies;
     r.icmp_errors_sent = c.icmp_errors_sent - counters_before.icmp_errors_sent;
-    r.dropped = c.dropped_total() - counters_before.dropped_total();
-    r.bulk_alive = bulk_alive.load();
+    r.dropped = c.dropped - counters_before.dropped;
+    r.packets_read = c.packets_read - counters_before.packets_read;
+    r.bulk_alive = server.bulk_alive();
     return r;
 }
 
-void print(const phase_result& r, const phase_result& base, const config& c, bool json)
+void print(const char* server, const phase_result& r, const phase_result& base, const config& c, bool json)
 {
     const double ratio = base.goodput_bps > 0 ? r.goodput_bps / base.goodput_bps : 0;
     if (json) {
-        std::printf("{\"phase\":\"%s\",\"path\":\"tun\",\"seconds\":%.3f,\"hostile_packets\":%llu,\"hostile_per_second\":%.0f,"
+        std::printf("{\"server\":\"%s\",\"phase\":\"%s\",\"path\":\"tun\",\"seconds\":%.3f,\"hostile_packets\":%llu,\"hostile_per_second\":%.0f,"
                     "\"goodput_mbps\":%.1f,\"goodput_ratio\":%.3f,\"connects_tried\":%llu,\"connects_done\":%llu,"
                     "\"connect_p50_ms\":%.2f,\"connect_p99_ms\":%.2f,\"peak_pool_bytes\":%zu,\"pool_bytes\":%zu,"
                     "\"peak_connections\":%zu,\"max_connections\":%zu,\"tun_dropped\":%llu,\"syn_cookies_sent\":%llu,"
-                    "\"icmp_errors_sent\":%llu,\"dropped\":%llu,\"cpu_per_second\":%.3f,\"bulk_alive\":%s,\"verified\":true}\n",
-                    r.name.c_str(), r.seconds, static_cast<unsigned long long>(r.hostile_packets),
+                    "\"icmp_errors_sent\":%llu,\"dropped\":%llu,\"cpu_per_second\":%.3f,\"host_cpu_per_second\":%.3f,\"bulk_alive\":%s,\"verified\":true}\n",
+                    server, r.name.c_str(), r.seconds, static_cast<unsigned long long>(r.hostile_packets),
                     r.hostile_per_second, r.goodput_bps / 1e6, ratio,
                     static_cast<unsigned long long>(r.connects_tried), static_cast<unsigned long long>(r.connects_done),
                     r.connect_p50_ms, r.connect_p99_ms, r.peak_pool, c.pool_bytes, r.peak_connections, c.max_connections,
                     static_cast<unsigned long long>(r.tun_dropped), static_cast<unsigned long long>(r.cookies),
                     static_cast<unsigned long long>(r.icmp_errors_sent), static_cast<unsigned long long>(r.dropped),
-                    r.cpu_per_second, r.bulk_alive ? "true" : "false");
+                    r.cpu_per_second, r.host_cpu_per_second, r.bulk_alive ? "true" : "false");
         return;
     }
     const double done = r.connects_tried != 0 ? 100.0 * static_cast<double>(r.connects_done) / static_cast<double>(r.connects_tried) : 0;
-    std::printf("%-8s %10llu hostile (%.0f/s)  goodput %7.1f Mbit/s (%5.3f of baseline)  connects %llu/%llu (%.2f %%) "
+    std::printf("%-5s %-8s %10llu hostile (%.0f/s)  goodput %7.1f Mbit/s (%5.3f of baseline)  connects %llu/%llu (%.2f %%) "
                 "p50 %.2f ms p99 %.2f ms  peak pool %.1f/%.0f MiB  conns %zu/%zu  TUN dropped %llu  cookies %llu  "
-                "ICMP sent %llu  CPU %.2f s per s  bulk %s\n",
-                r.name.c_str(), static_cast<unsigned long long>(r.hostile_packets),
+                "ICMP sent %llu  read %llu  dropped %llu  CPU %.2f s per s (host %.2f)  bulk %s\n",
+                server, r.name.c_str(), static_cast<unsigned long long>(r.hostile_packets),
                 r.hostile_per_second, r.goodput_bps / 1e6, ratio,
                 static_cast<unsigned long long>(r.connects_done), static_cast<unsigned long long>(r.connects_tried), done,
                 r.connect_p50_ms, r.connect_p99_ms, static_cast<double>(r.peak_pool) / (1 << 20),
                 static_cast<double>(c.pool_bytes) / (1 << 20), r.peak_connections, c.max_connections,
                 static_cast<unsigned long long>(r.tun_dropped), static_cast<unsigned long long>(r.cookies),
-                static_cast<unsigned long long>(r.icmp_errors_sent), r.cpu_per_second, r.bulk_alive ? "alive" : "DEAD");
+                static_cast<unsigned long long>(r.icmp_errors_sent), static_cast<unsigned long long>(r.packets_read),
+                static_cast<unsigned long long>(r.dropped), r.cpu_per_second, r.host_cpu_per_second,
+                r.bulk_alive ? "alive" : "DEAD");
+}
+
+/// The kernel reference's servers, in a child process in a namespace of its own: what
+/// they count is shared with the parent through this page.
+struct kernel_shared {
+    std::atomic<std::uint64_t> received{0}, syncookies_sent{0};
+    std::atomic<bool> bulk_alive{true}, stop{false};
+};
+
+/// TcpExt SyncookiesSent of the calling process's namespace.
+std::uint64_t kernel_syncookies_sent()
+{
+    std::ifstream in{"/proc/net/netstat"};
+    std::string names, values;
+    while (std::getline(in, names) && std::getline(in, values)) {
+        if (names.rfind("TcpExt:", 0) != 0) continue;
+        std::istringstream n{names}, v{values};
+        std::string name, value;
+        while (n >> name && v >> value)
+            if (name == "SyncookiesSent") return std::stoull(value);
+    }
+    return 0;
+}
+
+void run(const char* command)
+{
+    if (std::system(command) != 0) fail(std::string{"failed: "} + command);
+}
+
+/// Forks the kernel's servers into a namespace behind a veth pair whose near end,
+/// interface_name, has kernel_address; they listen on tcpx_address as tcpx would.
+pid_t start_kernel_servers(kernel_shared& shared)
+{
+    int up[2], go[2];
+    if (::pipe(up) != 0 || ::pipe(go) != 0) fail("pipe");
+    const pid_t pid = ::fork();
+    if (pid < 0) fail("fork");
+    char byte = 0;
+    if (pid == 0) {
+        if (::unshare(CLONE_NEWNET) != 0) ::_exit(1);
+        bring_loopback_up();
+        (void)!::write(up[1], "n", 1);
+        if (::read(go[0], &byte, 1) != 1) ::_exit(1);
+        // A default route back, as a server has: its answers to spoofed sources leave
+        // (and die in the near namespace, which does not forward) as tcpx's do.
+        run("ip addr add 10.78.0.1/24 dev tcpxpeer && ip link set tcpxpeer up && ip route add default via 10.78.0.2");
+        const auto listen_on = [](std::uint16_t port, int backlog) {
+            const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            const int one = 1;
+            ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            const sockaddr_in a = socket_address(tcpx_address, port);
+            if (::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, backlog) != 0) ::_exit(1);
+            return fd;
+        };
+        const int bulk_l = listen_on(bulk_port, 8), conn_l = listen_on(connect_port, 1024);
+        std::thread bulk_reader{[&] {
+            const int s = ::accept(bulk_l, nullptr, nullptr);
+            std::vector<std::uint8_t> buf(1 << 16);
+            ssize_t n;
+            while (s >= 0 && (n = ::read(s, buf.data(), buf.size())) > 0) shared.received += static_cast<std::uint64_t>(n);
+            shared.bulk_alive = false;
+        }};
+        std::thread acceptor{[&] {
+            for (int s; (s = ::accept(conn_l, nullptr, nullptr)) >= 0;) ::close(s);
+        }};
+        bulk_reader.detach();
+        acceptor.detach();
+        (void)!::write(up[1], "r", 1);
+        while (!shared.stop) {
+            shared.syncookies_sent = kernel_syncookies_sent();
+            std::this_thread::sleep_for(10ms);
+        }
+        ::_exit(0);
+    }
+    if (::read(up[0], &byte, 1) != 1) fail("the kernel servers' namespace");
+    run(("ip link add " + std::string{interface_name} + " type veth peer name tcpxpeer netns " + std::to_string(pid)).c_str());
+    run(("ip addr add 10.78.0.2/24 dev " + std::string{interface_name} + " && ip link set " + interface_name + " up").c_str());
+    (void)!::write(go[1], "g", 1);
+    if (::read(up[0], &byte, 1) != 1) fail("the kernel servers");
+    return pid;
 }
 
 }  // namespace
@@ -305,7 +432,7 @@ int main(int argc, char** argv)
 {
     std::string only = "all";
     double seconds = 3;
-    bool json = false;
+    bool json = false, kernel = false;
     std::uint64_t rate = 0;  // hostile packets a second; 0: as fast as the kernel takes them
     // The bulk flow's pace, as tcpx-flood's 1 Gbit/s bottleneck: unpaced, it takes both
     // of a small host's cores by itself (8.5 Gbit/s on this project's 2-core VM), and
@@ -318,9 +445,11 @@ int main(int argc, char** argv)
         else if (a == "--seconds" && i + 1 < argc) seconds = std::stod(argv[++i]);
         else if (a == "--rate" && i + 1 < argc) rate = std::stoull(argv[++i]);
         else if (a == "--bulk-gbps" && i + 1 < argc) bulk_gbps = std::stod(argv[++i]);
+        else if (a == "--kernel") kernel = true;
         else if (a == "--json") json = true;
         else {
-            std::fprintf(stderr, "usage: tcpx-flood-tun [--phase all|syn|blind|icmp] [--seconds S] [--rate N] [--bulk-gbps G (0: unpaced)] [--json]  (root)\n");
+            std::fprintf(stderr, "usage: tcpx-flood-tun [--kernel] [--phase all|syn|blind|icmp] [--seconds S] [--rate N] "
+                                 "[--bulk-gbps G (0: unpaced)] [--json]  (root)\n");
             return 2;
         }
     }
@@ -328,29 +457,56 @@ int main(int argc, char** argv)
     if (::unshare(CLONE_NEWNET) != 0) fail(std::string{"unshare(CLONE_NEWNET): "} + std::strerror(errno));
     bring_loopback_up();
 
-    std::error_code ec;
-    devices::tun tun{{.name = interface_name, .mtu = 1500, .host = devices::interface_address{kernel_address, 24}}, ec};
-    if (ec) fail("opening the TUN interface: " + ec.message());
     config cfg;  // the defaults, whose bounds the figures are held to
     cfg.address = tcpx_address;
-    runtime_type rt{tun, cfg};
-
-    // tcpx's side: a discard port for the bulk flow, and a port that accepts and closes.
+    std::optional<devices::tun> tun;
+    std::optional<runtime_type> rt;
+    std::optional<blocking::listener> bulk_l, conn_l;
+    std::thread bulk_reader, acceptor;
     std::atomic<std::uint64_t> received{0};
     std::atomic<bool> bulk_alive{true};
-    blocking::listener bulk_l = rt.listen(bulk_port, 8);
-    blocking::listener conn_l = rt.listen(connect_port, 1024);
-    std::thread bulk_reader{[&] {
-        std::error_code e;
-        blocking::stream s = bulk_l.accept(e);
-        std::vector<std::uint8_t> buf(1 << 16);
-        while (const std::size_t n = s.read(buf, e)) received += n;
-        bulk_alive = false;
-    }};
-    std::thread acceptor{[&] {
-        std::error_code e;
-        while (auto s = conn_l.accept(e)) s.close();
-    }};
+    kernel_shared* shared = nullptr;
+    pid_t child = -1;
+    server_view server;
+    if (kernel) {
+        void* page = ::mmap(nullptr, sizeof(kernel_shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (page == MAP_FAILED) fail("mmap");
+        shared = new (page) kernel_shared;
+        child = start_kernel_servers(*shared);
+        server = {"linux", [] { return std::pair<std::size_t, std::size_t>{0, 0}; },
+                  [shared] { return server_view::totals{shared->syncookies_sent.load(), 0, 0}; },
+                  [shared] { return shared->received.load(); }, [shared] { return shared->bulk_alive.load(); }};
+    } else {
+        std::error_code ec;
+        tun.emplace(devices::tun_config{.name = interface_name, .mtu = 1500,
+                                          .host = devices::interface_address{kernel_address, 24}}, ec);
+        if (ec) fail("opening the TUN interface: " + ec.message());
+        rt.emplace(*tun, cfg);
+        // tcpx's side: a discard port for the bulk flow, and a port that accepts and closes.
+        bulk_l.emplace(rt->listen(bulk_port, 8));
+        conn_l.emplace(rt->listen(connect_port, 1024));
+        bulk_reader = std::thread{[&] {
+            std::error_code e;
+            blocking::stream s = bulk_l->accept(e);
+            std::vector<std::uint8_t> buf(1 << 16);
+            while (const std::size_t n = s.read(buf, e)) received += n;
+            bulk_alive = false;
+        }};
+        acceptor = std::thread{[&] {
+            std::error_code e;
+            while (auto s = conn_l->accept(e)) s.close();
+        }};
+        server = {"tcpx",
+                  [&rt] { return rt->with_stack([](auto& st) { return std::pair{st.pool().bytes_in_use(), st.connection_count()}; }); },
+                  [&rt, &tun] {
+                      return rt->with_stack([&tun](auto& st) {
+                          const auto& c = st.counters();
+                          return server_view::totals{c.syn_cookies_sent, c.icmp_errors_sent, c.dropped_total(),
+                                                     tun->counters().packets_received};
+                      });
+                  },
+                  [&received] { return received.load(); }, [&bulk_alive] { return bulk_alive.load(); }};
+    }
 
     // The kernel's bulk flow.
     const int bulk = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -371,28 +527,33 @@ int main(int argc, char** argv)
     }};
     std::this_thread::sleep_for(1s);  // slow start done
 
-    const phase_result base = run_phase("baseline", rt, seconds, rate, received, bulk_kernel_port, bulk_alive);
-    print(base, base, cfg, json);
+    const phase_result base = run_phase("baseline", server, seconds, rate, bulk_kernel_port);
+    print(server.name, base, base, cfg, json);
     bool ok = base.bulk_alive;
     for (const char* p : {"syn", "blind", "icmp"}) {
         if (only != "all" && only != p) continue;
-        // A flood that outran tcpx leaves the kernel's bulk flow in retransmission
+        // A flood that outran the server leaves the kernel's bulk flow in retransmission
         // backoff: each phase starts once it is back to 0.9 of the baseline (10 s at most).
         for (int i = 0; i < 20; ++i) {
-            const std::uint64_t before = received.load();
+            const std::uint64_t before = server.received();
             std::this_thread::sleep_for(500ms);
-            if (static_cast<double>(received.load() - before) * 16 >= 0.9 * base.goodput_bps) break;
+            if (static_cast<double>(server.received() - before) * 16 >= 0.9 * base.goodput_bps) break;
         }
-        const phase_result r = run_phase(p, rt, seconds, rate, received, bulk_kernel_port, bulk_alive);
-        print(r, base, cfg, json);
+        const phase_result r = run_phase(p, server, seconds, rate, bulk_kernel_port);
+        print(server.name, r, base, cfg, json);
         ok = ok && r.bulk_alive;
     }
     writing = false;
     ::shutdown(bulk, SHUT_WR);
     writer.join();
-    bulk_reader.join();
+    if (kernel) {
+        shared->stop = true;
+        ::waitpid(child, nullptr, 0);
+    } else {
+        bulk_reader.join();
+        conn_l->close();
+        acceptor.join();
+    }
     ::close(bulk);
-    conn_l.close();
-    acceptor.join();
     return ok ? 0 : 1;
 }

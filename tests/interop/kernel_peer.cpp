@@ -36,7 +36,8 @@ struct tcpx_echo_server {
     std::thread acceptor;
     std::vector<std::thread> workers;
 
-    tcpx_echo_server(tcpx_on_tun& t, std::uint16_t port) : l{t.rt.listen(port, 256)}
+    template <class OnTun>  // tcpx_on_tun or tcpx_on_tun_direct
+    tcpx_echo_server(OnTun& t, std::uint16_t port) : l{t.rt.listen(port, 256)}
     {
         acceptor = std::thread{[this] {
             std::error_code ec;
@@ -536,4 +537,67 @@ TEST_CASE("listen_raw_socket_syn_flood_over_tun_kernel_clients_still_connect_and
     CHECK(c.syn_cookies_sent > 20'000);  // the flood reached tcpx and filled the half-open slots
     CHECK(c.syn_cookies_failed == c.dropped(tcpx::drop_reason::listen_cookie_text));  // none reset
     CHECK(c.connections_accepted >= clients);
+}
+
+TEST_CASE("tun_syn_queue_syns_alone_arrive_on_their_own_queue_everything_else_on_the_main")
+{
+    // tun_config::syn_queue (the default): a multi-queue interface whose steering
+    // program puts a SYN without ACK on the second queue. Three kernel clients: their
+    // three SYNs come from that queue, the rest of each connection from the main one.
+    interop::tcpx_on_tun_direct t{true};
+    REQUIRE(t.tun.syn_queue());
+    tcpx_echo_server server{t, 7};
+    for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+        const auto data = interop::random_bytes(std::size_t{256} << 10, seed);
+        kernel_socket k;
+        REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 7, k) == 0);
+        CHECK(kernel_echo_round_trip(k, data) == data);
+    }
+    const auto c = t.rt.with_stack([](auto& st) { return st.device().counters(); });
+    CHECK(c.syn_queue_received == 3);
+    CHECK(c.packets_received > 3 * 4);
+}
+
+TEST_CASE("tun_syn_queue_off_one_queue_transfers_byte_exact")
+{
+    interop::tcpx_on_tun_direct t{true, 1500, false};
+    CHECK_FALSE(t.tun.syn_queue());
+    tcpx_echo_server server{t, 7};
+    const auto data = interop::random_bytes(std::size_t{1} << 20, 5);
+    kernel_socket k;
+    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 7, k) == 0);
+    CHECK(kernel_echo_round_trip(k, data) == data);
+    CHECK(t.rt.with_stack([](auto& st) { return st.device().counters().syn_queue_received; }) == 0);
+}
+
+TEST_CASE("listen_full_speed_syn_flood_over_tun_established_connection_loses_no_packet")
+{
+    // A raw socket floods the listener with spoofed SYNs as fast as the kernel takes
+    // them — faster than tcpx reads them on a small host, so the TUN queue overflows
+    // (benchmarks/flood_tun.cpp measures it). With the SYN queue it is the SYN queue
+    // that drops: a kernel client connected before the flood echoes 4 MiB through it
+    // byte-exact and the kernel retransmits none of its segments.
+    interop::tcpx_on_tun_direct t{true};
+    REQUIRE(t.tun.syn_queue());
+    tcpx_echo_server server{t, 7};
+    kernel_socket k;
+    REQUIRE(kernel_socket::connect_to(t.addr.tcpx_side, 7, k) == 0);
+    std::mt19937_64 rng{12};
+    tcpx::test::raw_flood flood{t.addr.tcpx_side, [&](std::span<std::uint8_t> out, std::uint64_t) {
+                                    return tcpx::test::build_spoofed_syn(out, rng, t.addr.tcpx_side, 7);
+                                }};
+    REQUIRE_MESSAGE(flood.ok(), "no raw socket (CAP_NET_RAW)");
+    while (flood.sent() < 20'000) std::this_thread::sleep_for(1ms);
+    const auto data = interop::random_bytes(std::size_t{4} << 20, 13);
+    const auto back = kernel_echo_round_trip(k, data);
+    const auto syns = t.rt.with_stack([](auto& st) { return st.device().counters().syn_queue_received; });
+    flood.stop();
+    CHECK(back == data);
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    REQUIRE(::getsockopt(k.fd(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0);
+    MESSAGE("flood: " << flood.sent() << " SYNs sent, " << syns << " read by tcpx; the kernel retransmitted "
+                      << info.tcpi_total_retrans << " segments");
+    CHECK(info.tcpi_total_retrans == 0);
+    CHECK(syns > 10'000);
 }

@@ -35,6 +35,18 @@
 // or pcap<>) gets every checksum completed by the device instead, so it sees ordinary
 // packets; a decorator does not pass transmit offloads through either.
 //
+// A queue of its own for SYNs (on by default, tun_config::syn_queue): the interface is
+// made multi-queue (IFF_MULTI_QUEUE) with two queues, and a steering program
+// (TUNSETSTEERINGEBPF, a ten-instruction socket filter) puts every IPv4 TCP segment
+// with SYN and not ACK on the second. receive() reads the first queue before the
+// second, so when a SYN flood outruns the stack it is the SYN queue that fills and
+// drops (the kernel counts tx_dropped) while the packets of established connections
+// keep theirs; a legitimate SYN lost there is retransmitted by its sender. The second
+// queue still gets a quarter of every batch, so connections keep opening during any
+// other flood. Where the kernel, the interface (persistent, made single-queue) or the
+// privileges (loading the program needs CAP_BPF or CAP_SYS_ADMIN) say no, one queue,
+// silently: syn_queue() tells. native_handle() is then an epoll descriptor over both.
+//
 // Memory: two buffers of the largest packet (mtu, or 64 KiB with offloads), allocated once.
 // Threads: one thread uses a tun at a time (the stack's).
 #pragma once
@@ -54,11 +66,14 @@
 #include <utility>
 
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <tcpx/concepts.hpp>
@@ -135,6 +150,10 @@ struct tun_config {
     /// TUNSETOFFLOAD), where the kernel offers them (else plain packets, silently);
     /// false: plain packets only. offloads() tells which it got.
     bool offload = true;
+    /// SYNs (SYN without ACK) on a queue of their own, read after the others, so a SYN
+    /// flood that outruns the stack drops SYNs and not established connections'
+    /// packets (see the file comment); where it cannot be had, one queue, silently.
+    bool syn_queue = true;
 };
 
 struct tun_counters {
@@ -148,6 +167,7 @@ struct tun_counters {
     std::uint64_t large_received = 0;    ///< packets above the MTU the kernel handed over (receive offload)
     std::uint64_t large_sent = 0;        ///< packets above the MTU the kernel cut for us (TSO)
     std::uint64_t checksums_completed = 0;  ///< partial checksums the device finished for a plain visitor
+    std::uint64_t syn_queue_received = 0;   ///< packets read from the SYN queue (in packets_received too)
 };
 
 class tun {
@@ -160,7 +180,8 @@ public:
         if (ec) close_fd();
     }
     tun(tun&& other) noexcept
-        : fd_{std::exchange(other.fd_, -1)}, vnet_{other.vnet_}, mtu_{other.mtu_}, name_{std::move(other.name_)},
+        : fd_{std::exchange(other.fd_, -1)}, syn_fd_{std::exchange(other.syn_fd_, -1)},
+          epoll_fd_{std::exchange(other.epoll_fd_, -1)}, vnet_{other.vnet_}, mtu_{other.mtu_}, name_{std::move(other.name_)},
           rx_{std::move(other.rx_)}, tx_{std::move(other.tx_)}, counters_{other.counters_}
     {
     }
@@ -171,44 +192,23 @@ public:
     // ---- tcpx::device ----
     std::size_t mtu() const noexcept { return mtu_; }
 
+    /// Hands on up to n packets. With a SYN queue: the main queue until it is empty
+    /// (or has had three quarters of n), then at most syn_chunk SYNs, and again, so a
+    /// segment of an established connection waits behind no more than syn_chunk SYNs.
     template <class F>
     std::size_t receive(instant, F&& f, std::size_t n)
     {
-        std::size_t delivered = 0;
-        while (delivered < n && fd_ >= 0) {
-            ++counters_.read_calls;
-            const ssize_t got = ::read(fd_, rx_.get(), rx_size());
-            if (got < 0) {
-                if (errno == EINTR) continue;
-                if (errno != EAGAIN) ++counters_.read_errors;
-                break;
-            }
-            std::span<std::uint8_t> packet{rx_.get(), static_cast<std::size_t>(got)};
-            packet_info info;
-            if (vnet_) {
-                if (packet.size() < sizeof(detail::virtio_net_hdr)) continue;  // cannot happen; never trust it
-                detail::virtio_net_hdr h;
-                std::memcpy(&h, packet.data(), sizeof h);
-                packet = packet.subspan(sizeof h);
-                if (packet.size() > mtu_) ++counters_.large_received;
-                if (h.flags & detail::vnet_needs_csum) {
-                    // The kernel left the transport checksum to the receiver: the packet
-                    // never left this host, so there is nothing to verify — only, for a
-                    // visitor that will verify, a sum to complete.
-                    info.checksum_valid = true;
-                    if constexpr (!std::is_invocable_v<F&, std::span<const std::uint8_t>, packet_info>)
-                        complete_checksum(packet, h.csum_start, h.csum_offset);
-                } else if (h.flags & detail::vnet_data_valid) {
-                    info.checksum_valid = true;
-                }
-            }
-            ++counters_.packets_received;
-            counters_.bytes_received += packet.size();
-            ++delivered;
-            if constexpr (std::is_invocable_v<F&, std::span<const std::uint8_t>, packet_info>)
-                f(std::span<const std::uint8_t>{packet}, info);
-            else
-                f(std::span<const std::uint8_t>{packet});
+        if (syn_fd_ < 0) return read_queue(fd_, f, n);
+        constexpr std::size_t syn_chunk = 16;
+        std::size_t delivered = 0, main = 0;
+        while (delivered < n) {
+            const std::size_t got = read_queue(fd_, f, std::min(n - delivered, (n - n / 4) - std::min(main, n - n / 4)));
+            main += got;
+            delivered += got;
+            const std::size_t syns = read_queue(syn_fd_, f, std::min(n - delivered, syn_chunk));
+            counters_.syn_queue_received += syns;
+            delivered += syns;
+            if (syns == 0 && (got == 0 || main >= n - n / 4)) break;  // both empty, or the main queue's share spent
         }
         return delivered;
     }
@@ -265,7 +265,10 @@ public:
     instant next_deadline() const noexcept { return never; }
 
     // ---- tcpx::pollable_device ----
-    int native_handle() const noexcept { return fd_; }
+    int native_handle() const noexcept { return epoll_fd_ >= 0 ? epoll_fd_ : fd_; }
+
+    /// True if SYNs have a queue of their own (tun_config::syn_queue, where it could be had).
+    bool syn_queue() const noexcept { return syn_fd_ >= 0; }
 
     /// The interface's name, as the kernel gave it (e.g. the "tunN" it picked).
     const std::string& name() const noexcept { return name_; }
@@ -284,7 +287,15 @@ private:
         ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
         std::memcpy(ifr.ifr_name, cfg.name.data(), cfg.name.size());
         if (cfg.offload) ifr.ifr_flags |= IFF_VNET_HDR;
+        if (cfg.syn_queue) ifr.ifr_flags |= IFF_MULTI_QUEUE;
         if (::ioctl(fd_, TUNSETIFF, &ifr) < 0) {
+            if (cfg.syn_queue && errno == EINVAL) {
+                // A persistent interface made single-queue, or a kernel without queues: one.
+                close_fd();
+                tun_config single = cfg;
+                single.syn_queue = false;
+                return open(single);
+            }
             if (cfg.offload && errno == EINVAL) {
                 // Perhaps a kernel without IFF_VNET_HDR, or a persistent interface made
                 // without it: try plain packets before calling the name taken.
@@ -313,11 +324,88 @@ private:
                 return open(plain);
             }
         }
+        if (cfg.syn_queue) open_syn_queue(ifr);
         if (auto ec = configure(cfg); ec) return ec;
         if (mtu_ == 0) mtu_ = 1500;
         rx_ = std::make_unique<std::uint8_t[]>(rx_size());
         tx_ = std::make_unique<std::uint8_t[]>(header_size() + max_packet());
         return {};
+    }
+
+    /// Attaches a second queue to the interface `ifr` names and steers SYNs to it; on
+    /// any failure, one queue (the caller carries on without).
+    void open_syn_queue(ifreq ifr) noexcept
+    {
+        const auto give_up = [this] {
+            for (int* fd : {&syn_fd_, &epoll_fd_}) {
+                if (*fd >= 0) ::close(*fd);
+                *fd = -1;
+            }
+        };
+        syn_fd_ = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (syn_fd_ < 0 || ::ioctl(syn_fd_, TUNSETIFF, &ifr) < 0) return give_up();
+        if (vnet_) {
+            int header = sizeof(detail::virtio_net_hdr);
+            if (::ioctl(syn_fd_, TUNSETVNETHDRSZ, &header) < 0) return give_up();
+        }
+        const int program = load_syn_steering();
+        if (program < 0) return give_up();
+        const int steered = ::ioctl(fd_, TUNSETSTEERINGEBPF, &program);
+        ::close(program);  // the interface holds its own reference
+        if (steered < 0) return give_up();
+        epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+        if (epoll_fd_ < 0) return give_up();
+        for (const int fd : {fd_, syn_fd_}) {
+            epoll_event e{};
+            e.events = EPOLLIN;
+            e.data.fd = fd;
+            if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &e) < 0) return give_up();
+        }
+    }
+
+    /// The steering program: the queue for a packet the kernel hands the interface,
+    /// whose bytes start at the IPv4 header (TUN has no link header). 1 for a TCP
+    /// segment with SYN and not ACK that is not a fragment, else 0. A load beyond the
+    /// packet ends the program with 0. Returns the program's descriptor, or -1.
+    static int load_syn_steering() noexcept
+    {
+        constexpr auto op = [](std::uint8_t code, std::uint8_t dst, std::uint8_t src, std::int16_t off, std::int32_t imm) {
+            bpf_insn i{};
+            i.code = code;
+            i.dst_reg = dst & 0xf;
+            i.src_reg = src & 0xf;
+            i.off = off;
+            i.imm = imm;
+            return i;
+        };
+        constexpr std::uint8_t r0 = 0, r1 = 1, r6 = 6, r7 = 7;
+        const bpf_insn program[] = {
+            op(BPF_ALU64 | BPF_MOV | BPF_X, r6, r1, 0, 0),            // r6 = the packet (LD_ABS reads it)
+            op(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, 0),                 // r0 = version and IHL
+            op(BPF_ALU64 | BPF_MOV | BPF_X, r7, r0, 0, 0),
+            op(BPF_ALU64 | BPF_AND | BPF_K, r0, 0, 0, 0xf0),
+            op(BPF_JMP | BPF_JNE | BPF_K, r0, 0, 9, 0x40),            // not IPv4: queue 0
+            op(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, 9),                 // r0 = protocol
+            op(BPF_JMP | BPF_JNE | BPF_K, r0, 0, 7, IPPROTO_TCP),
+            op(BPF_LD | BPF_ABS | BPF_H, 0, 0, 0, 6),                 // r0 = flags and fragment offset
+            op(BPF_JMP | BPF_JSET | BPF_K, r0, 0, 5, 0x3fff),         // a fragment: queue 0
+            op(BPF_ALU64 | BPF_AND | BPF_K, r7, 0, 0, 0x0f),
+            op(BPF_ALU64 | BPF_LSH | BPF_K, r7, 0, 0, 2),             // r7 = IPv4 header length
+            op(BPF_LD | BPF_IND | BPF_B, 0, r7, 0, 13),               // r0 = TCP flags
+            op(BPF_ALU64 | BPF_AND | BPF_K, r0, 0, 0, 0x12),          // SYN | ACK
+            op(BPF_JMP | BPF_JEQ | BPF_K, r0, 0, 2, 0x02),            // SYN alone: queue 1
+            op(BPF_ALU64 | BPF_MOV | BPF_K, r0, 0, 0, 0),
+            op(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+            op(BPF_ALU64 | BPF_MOV | BPF_K, r0, 0, 0, 1),
+            op(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+        };
+        static constexpr char license[] = "GPL";
+        bpf_attr attr{};
+        attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+        attr.insns = reinterpret_cast<std::uintptr_t>(program);
+        attr.insn_cnt = sizeof program / sizeof program[0];
+        attr.license = reinterpret_cast<std::uintptr_t>(license);
+        return static_cast<int>(::syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr));
     }
 
     std::error_code configure(const tun_config& cfg)
@@ -373,6 +461,49 @@ private:
         return done({});
     }
 
+    /// Reads up to n packets from one queue's descriptor and hands each to f.
+    template <class F>
+    std::size_t read_queue(int fd, F& f, std::size_t n)
+    {
+        std::size_t delivered = 0;
+        while (delivered < n && fd >= 0) {
+            ++counters_.read_calls;
+            const ssize_t got = ::read(fd, rx_.get(), rx_size());
+            if (got < 0) {
+                if (errno == EINTR) continue;
+                if (errno != EAGAIN) ++counters_.read_errors;
+                break;
+            }
+            std::span<std::uint8_t> packet{rx_.get(), static_cast<std::size_t>(got)};
+            packet_info info;
+            if (vnet_) {
+                if (packet.size() < sizeof(detail::virtio_net_hdr)) continue;  // cannot happen; never trust it
+                detail::virtio_net_hdr h;
+                std::memcpy(&h, packet.data(), sizeof h);
+                packet = packet.subspan(sizeof h);
+                if (packet.size() > mtu_) ++counters_.large_received;
+                if (h.flags & detail::vnet_needs_csum) {
+                    // The kernel left the transport checksum to the receiver: the packet
+                    // never left this host, so there is nothing to verify — only, for a
+                    // visitor that will verify, a sum to complete.
+                    info.checksum_valid = true;
+                    if constexpr (!std::is_invocable_v<F&, std::span<const std::uint8_t>, packet_info>)
+                        complete_checksum(packet, h.csum_start, h.csum_offset);
+                } else if (h.flags & detail::vnet_data_valid) {
+                    info.checksum_valid = true;
+                }
+            }
+            ++counters_.packets_received;
+            counters_.bytes_received += packet.size();
+            ++delivered;
+            if constexpr (std::is_invocable_v<F&, std::span<const std::uint8_t>, packet_info>)
+                f(std::span<const std::uint8_t>{packet}, info);
+            else
+                f(std::span<const std::uint8_t>{packet});
+        }
+        return delivered;
+    }
+
     std::size_t header_size() const noexcept { return vnet_ ? sizeof(detail::virtio_net_hdr) : 0; }
     /// The largest packet either way: 64 KiB with offloads, else the MTU.
     std::size_t max_packet() const noexcept { return vnet_ ? std::max<std::size_t>(mtu_, 65535) : mtu_; }
@@ -409,11 +540,15 @@ private:
     }
     void close_fd() noexcept
     {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
+        for (int* fd : {&fd_, &syn_fd_, &epoll_fd_}) {
+            if (*fd >= 0) ::close(*fd);
+            *fd = -1;
+        }
     }
 
     int fd_ = -1;
+    int syn_fd_ = -1;    ///< the SYN queue's descriptor (tun_config::syn_queue), or -1
+    int epoll_fd_ = -1;  ///< readable when either queue is, with a SYN queue
     bool vnet_ = false;  ///< every packet carries a virtio_net_hdr (offloads on)
     std::size_t mtu_ = 0;
     std::string name_;

@@ -102,9 +102,9 @@ struct tcpx_on_tun_direct {
     tcpx::devices::tun tun;
     tcpx::blocking::runtime<tcpx::devices::tun&> rt;
 
-    explicit tcpx_on_tun_direct(bool offload, std::size_t mtu = 1500)
+    explicit tcpx_on_tun_direct(bool offload, std::size_t mtu = 1500, bool syn_queue = true)
         : tun{{.name = addr.name, .mtu = mtu, .host = tcpx::devices::interface_address{addr.kernel_side, 24},
-               .offload = offload},
+               .offload = offload, .syn_queue = syn_queue},
               open_error},
           rt{tun, tcpx_on_tun::with_address({}, addr.tcpx_side)}
     {
