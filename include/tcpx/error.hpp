@@ -69,6 +69,25 @@ enum class errc : int {
     // -- emitting --
     buffer_too_small = 400,          ///< an emit target is smaller than the header needs
     options_too_long,                ///< TCP options exceed 40 bytes
+
+    // -- IPv6 parsing (RFC 8200) --
+    ipv6_truncated = 600,              ///< fewer than 40 bytes
+    ipv6_bad_version,                  ///< version field is not 6
+    ipv6_payload_length_beyond_packet, ///< payload length points past the received bytes
+    ipv6_extension_truncated,          ///< an extension header runs past the payload
+    ipv6_misplaced_hop_by_hop,         ///< a Hop-by-Hop Options header not right after the IPv6 header (§4.1)
+    ipv6_option_beyond_header,         ///< an option runs past its extension header
+    ipv6_unrecognized_option,          ///< an unknown option whose type says discard (§4.2)
+    ipv6_routing_type_0,               ///< a type 0 Routing header with segments left (RFC 5095)
+    ipv6_unrecognized_routing_type,    ///< another Routing header with segments left (§4.4)
+    ipv6_fragment_bad_length,          ///< a fragment with M set not a multiple of 8 bytes (§4.5)
+    ipv6_fragment_too_large,           ///< a fragment that ends past 65,535 bytes of payload (§4.5)
+    ipv6_incomplete_header_chain,      ///< a first fragment without the whole header chain (RFC 7112)
+    ipv6_unrecognized_next_header,     ///< the chain ends in an upper layer the node does not handle (§4)
+
+    // -- ICMPv6 parsing (RFC 4443) --
+    icmpv6_truncated = 700,          ///< fewer than 8 bytes
+    icmpv6_bad_checksum,             ///< checksum with the IPv6 pseudo-header does not verify
 };
 
 /// The tcpx error category; its name is "tcpx".

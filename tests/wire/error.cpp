@@ -21,6 +21,8 @@ constexpr std::pair<int, int> errc_ranges[] = {
     {300, 301},  // ICMP parsing: icmp_truncated .. icmp_bad_checksum
     {500, 504},  // devices: device_unavailable .. device_io_error
     {400, 401},  // emitting: buffer_too_small .. options_too_long
+    {600, 612},  // IPv6 parsing: ipv6_truncated .. ipv6_unrecognized_next_header
+    {700, 701},  // ICMPv6 parsing: icmpv6_truncated .. icmpv6_bad_checksum
 };
 
 std::vector<tcpx::errc> every_errc()
@@ -35,7 +37,7 @@ std::vector<tcpx::errc> every_errc()
 bool is_parse_or_emit_error(tcpx::errc e)
 {
     const int v = static_cast<int>(e);
-    return v >= 100 && v < 500;  // 500..: devices, which do map to POSIX values
+    return (v >= 100 && v < 500) || v >= 600;  // 500..: devices, which do map to POSIX values
 }
 
 }  // namespace
@@ -57,6 +59,10 @@ TEST_CASE("errc_ranges_match_the_declared_enumerators")
     CHECK(static_cast<int>(errc::icmp_bad_checksum) == 301);
     CHECK(static_cast<int>(errc::buffer_too_small) == 400);
     CHECK(static_cast<int>(errc::options_too_long) == 401);
+    CHECK(static_cast<int>(errc::ipv6_truncated) == 600);
+    CHECK(static_cast<int>(errc::ipv6_unrecognized_next_header) == 612);
+    CHECK(static_cast<int>(errc::icmpv6_truncated) == 700);
+    CHECK(static_cast<int>(errc::icmpv6_bad_checksum) == 701);
 }
 
 // DESIGN.md: each drop is counted under a named reason, so every value needs its own text.

@@ -61,6 +61,23 @@ constexpr errc_info describe(errc e) noexcept
 
     case errc::buffer_too_small: return {"buffer too small for the header", {}};
     case errc::options_too_long: return {"tcp options longer than 40 bytes", {}};
+
+    case errc::ipv6_truncated: return {"ipv6 packet shorter than 40 bytes", {}};
+    case errc::ipv6_bad_version: return {"ipv6 version field is not 6", {}};
+    case errc::ipv6_payload_length_beyond_packet: return {"ipv6 payload length beyond packet", {}};
+    case errc::ipv6_extension_truncated: return {"ipv6 extension header beyond payload", {}};
+    case errc::ipv6_misplaced_hop_by_hop: return {"ipv6 hop-by-hop options header not first", {}};
+    case errc::ipv6_option_beyond_header: return {"ipv6 option beyond its extension header", {}};
+    case errc::ipv6_unrecognized_option: return {"ipv6 unrecognized option that asks for a discard", {}};
+    case errc::ipv6_routing_type_0: return {"ipv6 routing header type 0 with segments left (RFC 5095)", {}};
+    case errc::ipv6_unrecognized_routing_type: return {"ipv6 routing header of an unrecognized type with segments left", {}};
+    case errc::ipv6_fragment_bad_length: return {"ipv6 fragment with more to come not a multiple of 8 bytes", {}};
+    case errc::ipv6_fragment_too_large: return {"ipv6 fragment beyond 65535 bytes of payload", {}};
+    case errc::ipv6_incomplete_header_chain: return {"ipv6 first fragment without the whole header chain", {}};
+    case errc::ipv6_unrecognized_next_header: return {"ipv6 next header of an unrecognized upper layer", {}};
+
+    case errc::icmpv6_truncated: return {"icmpv6 message shorter than 8 bytes", {}};
+    case errc::icmpv6_bad_checksum: return {"icmpv6 checksum mismatch", {}};
     }
     return {"unknown tcpx error", {}};
 }
