@@ -4,7 +4,8 @@
 // Have open: RFC 9293 §3.9.1 (the user interface), §3.10 (event processing: the stack
 // does §3.10.7.1 CLOSED and §3.10.7.2 LISTEN, the connection the rest), RFC 1122
 // §3.2.2 and §4.2.3.9 (ICMP: echo, errors about connections), RFC 6528
-// (ISNs), RFC 6056 (ephemeral ports), RFC 6191 (reopening from TIME-WAIT).
+// (ISNs), RFC 6056 (ephemeral ports), RFC 6191 (reopening from TIME-WAIT), RFC 791
+// §3.2 (fragments: reassembled in, an echo reply fragmented out).
 //
 // Single-threaded and non-blocking: every call returns at once. poll() does the work
 // — takes in received packets, fires due timers, sends what may be sent — and
@@ -29,6 +30,7 @@
 #include <tcpx/detail/flat_table.hpp>
 #include <tcpx/detail/stable_vector.hpp>
 #include <tcpx/error.hpp>
+#include <tcpx/ip/reassembly.hpp>
 #include <tcpx/socket.hpp>
 #include <tcpx/tcp/chunk_pool.hpp>
 #include <tcpx/tcp/connection.hpp>
@@ -118,7 +120,7 @@ public:
     instant next_deadline() const noexcept
     {
         if (!dirty_.empty()) return instant{};
-        return std::min(timers_.top_deadline(), device_.next_deadline());
+        return std::min({timers_.top_deadline(), device_.next_deadline(), reassembly_.next_deadline()});
     }
 
     Device& device() noexcept { return device_; }
@@ -126,6 +128,9 @@ public:
     const config& configuration() const noexcept { return cfg_; }
     const stack_counters& counters() const noexcept { return counters_; }
     const tcp::chunk_pool& pool() const noexcept { return pool_; }
+    /// The datagrams being put together from fragments (config::reassembly_datagrams):
+    /// datagrams_held(), capacity_bytes(), counters().
+    const ip::reassembler& reassembly() const noexcept { return reassembly_; }
     /// The blocks SACK connections hold while data is in flight (tcp/recovery_state.hpp):
     /// in_use() now, made() so far, at most max_blocks() (config::max_recovery_states).
     const detail::block_pool& recovery_states() const noexcept { return recovery_blocks_; }
@@ -192,8 +197,21 @@ private:
     void prune_out_of_order(instant now);
     void drop(drop_reason r) noexcept { ++counters_.drops[static_cast<std::size_t>(r)]; }
 
+    /// A whole datagram to our address, from a source that may be answered.
+    void on_datagram(const wire::ipv4_view& ip, instant now, packet_info info);
+
+    // fragments (impl/stack_fragments.ipp)
+    void on_fragment(const wire::ipv4_view& ip, instant now);
+    /// Drops the datagrams whose reassembly timed out, each with ICMP time exceeded.
+    void expire_fragments(instant now);
+    /// Sends `message` (an ICMP message whose first 8 bytes are `head`) to `to` as
+    /// fragments of at most the device's MTU (RFC 791 §3.2).
+    void send_fragmented_icmp(wire::ipv4_header ip, std::span<const std::uint8_t, 8> head,
+                              std::span<const std::uint8_t> message, instant now);
+
     // ICMP (impl/stack_icmp.ipp)
     void on_icmp(const wire::ipv4_view& ip, instant now);
+    void send_large_echo_reply(const wire::ipv4_view& ip, const wire::icmp_view& msg, instant now);
     void send_protocol_unreachable(const wire::ipv4_view& ip, instant now);
     bool take_icmp_error_token(instant now) noexcept;
 
@@ -241,6 +259,7 @@ private:
     [[no_unique_address]] Clock clock_;
     config cfg_;
     tcp::chunk_pool pool_;
+    ip::reassembler reassembly_;
     detail::block_pool recovery_blocks_;       ///< tcp::recovery_state of the flights of SACK connections
     tcp::isn_generator isn_;
     tcp::syn_cookie_generator cookies_;
@@ -273,6 +292,7 @@ private:
 }  // namespace tcpx
 
 #include <tcpx/impl/stack_api.ipp>
+#include <tcpx/impl/stack_fragments.ipp>
 #include <tcpx/impl/stack_icmp.ipp>
 #include <tcpx/impl/stack_input.ipp>
 #include <tcpx/impl/stack_output.ipp>

@@ -175,6 +175,17 @@ struct config {
     bool mtu_black_hole_detection = false;
     std::uint16_t black_hole_base_mss = 1024;  ///< Linux's tcp_base_mss
 
+    // -- IP fragments (RFC 791 §3.2, RFC 815, RFC 5722; ip/reassembly.hpp) --
+    /// Datagrams being reassembled at once, each in a buffer of 64 KiB and a little,
+    /// allocated when first needed and kept: 64 bound the memory at 4.2 MiB (Linux's
+    /// ipfrag_high_thresh is 4 MiB). When all are in use the oldest is dropped for a new
+    /// one. 0: no reassembly, every fragment dropped (drop_reason::ipv4_fragment).
+    std::size_t reassembly_datagrams = 64;
+    /// A datagram not complete this long after its first fragment came is dropped, with
+    /// ICMP time exceeded (fragment reassembly) if its first fragment had come (RFC 1122
+    /// §3.3.2 leaves the time to the host; Linux's ipfrag_time is 30 s).
+    duration reassembly_timeout = std::chrono::seconds{30};
+
     // -- ICMP (RFC 1122 §3.2.2) --
     /// Answer echo requests (ping), RFC 1122 §3.2.2.6 (MUST).
     bool answer_ping = true;

@@ -20,7 +20,7 @@ enum class drop_reason : std::uint8_t {
     ipv4_header_beyond_packet,
     ipv4_total_length_mismatch,
     ipv4_bad_header_checksum,
-    ipv4_fragment,
+    ipv4_fragment,          ///< a fragment, and reassembly is off (config::reassembly_datagrams 0)
     not_our_address,        ///< destination is not the stack's address
     source_this_network,    ///< source in 0.0.0.0/8 (RFC 1122 §3.2.1.3 (a)-(b)): no host to answer
     source_loopback,        ///< source in 127.0.0.0/8 from a device (§3.2.1.3 (g))
@@ -48,6 +48,10 @@ enum class drop_reason : std::uint8_t {
     half_open_limit,        ///< config::max_half_open connections already in SYN-RECEIVED
     connection_limit,       ///< config::max_connections reached
     device_full,            ///< the device had no room for an outgoing packet
+    fragment_malformed,     ///< a fragment past 65,535 bytes, of a bad length, or contradicting its datagram's end
+    fragment_overlap,       ///< a fragment overlapping received bytes: its whole datagram dropped (RFC 5722)
+    fragment_duplicate,     ///< an exact copy of a fragment already held
+    fragment_tiny,          ///< a first TCP fragment without the whole TCP header, or one at offset 8 (RFC 1858 §3)
     count
 };
 
@@ -88,6 +92,10 @@ constexpr std::string_view to_string(drop_reason r) noexcept
     case drop_reason::half_open_limit: return "half_open_limit";
     case drop_reason::connection_limit: return "connection_limit";
     case drop_reason::device_full: return "device_full";
+    case drop_reason::fragment_malformed: return "fragment_malformed";
+    case drop_reason::fragment_overlap: return "fragment_overlap";
+    case drop_reason::fragment_duplicate: return "fragment_duplicate";
+    case drop_reason::fragment_tiny: return "fragment_tiny";
     case drop_reason::count: break;
     }
     return "?";
@@ -135,6 +143,11 @@ struct stack_counters {
     std::uint64_t syn_cookies_validated = 0; ///< ACKs whose cookie checked (each opens a connection if the accept queue has room)
     std::uint64_t syn_cookies_failed = 0;    ///< ACKs to a listener, while cookies were in use, whose cookie did not check
     std::uint64_t icmp_echo_replies = 0;     ///< pings answered (RFC 1122 §3.2.2.6)
+    std::uint64_t fragments_received = 0;    ///< IPv4 fragments offered to reassembly (RFC 791 §3.2)
+    std::uint64_t datagrams_reassembled = 0; ///< ... datagrams they completed
+    std::uint64_t reassembly_timeouts = 0;   ///< datagrams dropped incomplete after config::reassembly_timeout
+    std::uint64_t reassembly_evictions = 0;  ///< datagrams dropped incomplete for a newer one (config::reassembly_datagrams)
+    std::uint64_t fragments_sent = 0;        ///< fragments of datagrams above the MTU we sent (echo replies)
     std::uint64_t icmp_errors_sent = 0;      ///< protocol unreachables sent (RFC 1122 §3.2.2.1)
     std::uint64_t icmp_errors_limited = 0;   ///< ... not sent: over config::icmp_errors_per_second
     std::uint64_t icmp_errors_received = 0;  ///< errors that matched a connection and were acted on

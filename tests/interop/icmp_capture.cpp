@@ -78,6 +78,16 @@ bool require_tool(const char* program)
     return false;
 }
 
+/// Runs ping(8) three times against `to` with `options`; every answer must come, and
+/// its report name `expect` (the size of each reply).
+void expect_ping_answers(tcpx::wire::ipv4_address to, const std::string& options, const std::string& expect)
+{
+    const std::string cmd = "ping -n -c 3 -i 0.2 -W 2 " + options + to.to_string() + " 2>&1";
+    const std::string out = run(cmd);
+    CHECK_MESSAGE(out.find(" 0% packet loss") != std::string::npos, cmd << "\n" << out);
+    CHECK_MESSAGE(out.find(expect) != std::string::npos, cmd << "\n" << out);
+}
+
 }  // namespace
 
 TEST_CASE("any_state_echo_request_from_kernel_gets_echo_reply")
@@ -93,9 +103,38 @@ TEST_CASE("any_state_ping_program_gets_answers")
 {
     if (!require_tool("ping")) return;
     tcpx_on_tun t;
-    const std::string cmd = "ping -n -c 3 -i 0.2 -W 2 " + t.addr.tcpx_side.to_string() + " 2>&1";
-    const std::string out = run(cmd);
-    CHECK_MESSAGE(out.find(" 0% packet loss") != std::string::npos, cmd << "\n" << out);
+    expect_ping_answers(t.addr.tcpx_side, "", "64 bytes from");
+}
+
+TEST_CASE("any_state_echo_request_in_fragments_from_kernel_gets_whole_echo_reply")
+{
+    // RFC 791 §3.2: the kernel fragments a request above the MTU of 1500; tcpx puts it
+    // together, answers with all the data (RFC 1122 §3.2.2.6) in fragments of its own,
+    // and the kernel puts those together for the raw socket.
+    tcpx_on_tun t;
+    CHECK(ping_once(t.addr.tcpx_side, 0x4321, 1, 3000));
+    CHECK(ping_once(t.addr.tcpx_side, 0x4321, 2, 20000));
+    CHECK(ping_once(t.addr.tcpx_side, 0x4321, 3, 65507 - 8));  // the largest: 65,535 bytes of IPv4
+    const auto c = t.rt.with_stack([](auto& st) { return st.counters(); });
+    CHECK(c.datagrams_reassembled == 3);
+    CHECK(c.icmp_echo_replies == 3);
+    CHECK(c.fragments_sent == 3 + 14 + 45);
+    for (std::size_t r = 0; r < c.drops.size(); ++r) {
+        const auto reason = static_cast<tcpx::drop_reason>(r);
+        CAPTURE(tcpx::to_string(reason));
+        // The kernel's own chatter on a new interface (IPv6 router solicitations) is
+        // no fragment; none of the fragments may be dropped.
+        if (tcpx::to_string(reason).starts_with("fragment") || reason == tcpx::drop_reason::ipv4_fragment)
+            CHECK(c.drops[r] == 0);
+    }
+}
+
+TEST_CASE("any_state_ping_program_with_3000_bytes_gets_answers")
+{
+    // What a user tries first: ping -s 3000 (the "unanswered" ping).
+    if (!require_tool("ping")) return;
+    tcpx_on_tun t;
+    expect_ping_answers(t.addr.tcpx_side, "-s 3000 ", "3008 bytes from");
 }
 
 TEST_CASE("capture_of_a_session_has_no_malformed_packets_and_no_checksum_errors")

@@ -311,25 +311,27 @@ TEST_CASE("closed_segment_to_port_zero_is_dropped_and_counted")
     expect_dropped(t, drop_reason::tcp_bad_port);
 }
 
-TEST_CASE("closed_ipv4_fragment_is_dropped_and_counted")
+TEST_CASE("closed_ipv4_fragment_is_held_not_taken_for_a_whole_segment")
 {
     // RFC 791 §3.2: a fragment (MF set, or a non-zero offset) is part of a larger
-    // datagram; tcpx does not reassemble, so a first fragment must not be mistaken
-    // for a whole segment.
+    // datagram: held for reassembly (tests/tcp/ip_fragments.cpp), never answered as
+    // if its bytes were the whole segment.
     scenario t;
-    auto first = t.build(t.segment(SYN, peer_seq));
+    auto first = t.build(t.segment(SYN, peer_seq), "text");  // 24 bytes: a multiple of 8
     boost::endian::store_big_u16(first.data() + wire::ipv4_field::flags_fragment, 0x2000);  // MF
     reseal_ipv4(first);
     t.inject_raw(std::move(first));
-    expect_dropped(t, drop_reason::ipv4_fragment);
+    t.expect_nothing();
 
-    auto later = t.build(t.segment(SYN, peer_seq));
+    auto later = t.build(t.segment(SYN, peer_seq), "text");
     boost::endian::store_big_u16(later.data() + wire::ipv4_field::flags_fragment, 0x0010);  // offset 128
     reseal_ipv4(later);
     t.inject_raw(std::move(later));
     t.expect_nothing();
-    CHECK(t.st.counters().dropped(drop_reason::ipv4_fragment) == 2);
+    CHECK(t.st.counters().fragments_received == 2);
+    CHECK(t.st.counters().dropped_total() == 0);
     CHECK(t.st.counters().resets_sent == 0);
+    CHECK(t.st.reassembly().datagrams_held() == 1);  // one datagram (one Identification), two holes
 }
 
 TEST_CASE("closed_non_tcp_protocol_is_dropped_and_answered_with_protocol_unreachable")

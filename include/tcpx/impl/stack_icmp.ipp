@@ -18,6 +18,7 @@ void stack<Device, Clock, CC>::on_icmp(const wire::ipv4_view& ip, instant now)
         // our own address reach here, so the reply's source is cfg_.address.
         if (!cfg_.answer_ping) return drop(drop_reason::icmp_unhandled);
         // A source that names no single host never gets here (stack::source_rejected).
+        if (ip.total_length() > device_.mtu()) return send_large_echo_reply(ip, msg, now);
         const std::span<std::uint8_t> out = device_.transmit_buffer(ip.total_length());
         std::size_t written = 0;
         if (out.size() < ip.total_length()) return drop(drop_reason::device_full);
@@ -48,6 +49,30 @@ void stack<Device, Clock, CC>::on_icmp(const wire::ipv4_view& ip, instant now)
     if (!s.conn.on_icmp_error(error, quote->sequence)) return drop(drop_reason::icmp_unmatched);
     ++counters_.icmp_errors_received;
     after_input(index, before, now);
+}
+
+// RFC 1122 §3.2.2.6: the reply to a request that came in fragments returns all of its
+// data too, in fragments (the truncation §3.2.2.6 allows is for a host that does not
+// fragment). The request's checksum, verified, is updated for the changed type (RFC
+// 1624) rather than summed again, and the fragments are cut from the request itself.
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::send_large_echo_reply(const wire::ipv4_view& ip, const wire::icmp_view& msg, instant now)
+{
+    const std::span<const std::uint8_t> message = ip.payload();
+    std::array<std::uint8_t, wire::icmp_field::fixed_size> head{};
+    std::copy_n(message.begin(), head.size(), head.begin());
+    const auto old_word = static_cast<std::uint16_t>(head[wire::icmp_field::type] << 8 | head[wire::icmp_field::code]);
+    head[wire::icmp_field::type] = static_cast<std::uint8_t>(wire::icmp_type::echo_reply);
+    const auto new_word = static_cast<std::uint16_t>(head[wire::icmp_field::type] << 8 | head[wire::icmp_field::code]);
+    boost::endian::store_big_u16(head.data() + wire::icmp_field::checksum,
+                                 wire::checksum_update(msg.checksum(), old_word, new_word));
+    wire::ipv4_header reply;
+    reply.source = cfg_.address;
+    reply.destination = ip.source();
+    reply.protocol = static_cast<std::uint8_t>(wire::ip_protocol::icmp);
+    reply.tos = ip.tos() & 0xfcu;  // RFC 1349 §5.1, without the ECN field (as emit_echo_reply)
+    send_fragmented_icmp(reply, head, message, now);
+    ++counters_.icmp_echo_replies;
 }
 
 // RFC 1122 §3.2.2.1: "A host SHOULD generate Destination Unreachable messages with code

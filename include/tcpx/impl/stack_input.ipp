@@ -26,12 +26,14 @@ instant stack<Device, Clock, CC>::poll()
         after_input(index, before, now);
     }
 
+    if (reassembly_.next_deadline() <= now) expire_fragments(now);
+
     // Output: every connection that input, a timer or a user call touched.
     for (std::size_t i = 0; i < dirty_.size(); ++i) flush(dirty_[i], now);
     dirty_.clear();
 
     if (received == cfg_.max_packets_per_poll) return now;  // more may be waiting
-    return std::min(timers_.top_deadline(), device_.next_deadline());
+    return std::min({timers_.top_deadline(), device_.next_deadline(), reassembly_.next_deadline()});
 }
 
 template <device Device, clock Clock, congestion_control CC>
@@ -43,7 +45,13 @@ void stack<Device, Clock, CC>::on_packet(std::span<const std::uint8_t> packet, i
     if (const auto ec = ip.check(); ec) return drop(drop_reason_for(static_cast<errc>(ec.value())));
     if (ip.destination() != cfg_.address) return drop(drop_reason::not_our_address);
     if (const auto r = source_rejected(ip.source()); r) return drop(*r);
-    if (ip.is_fragment()) return drop(drop_reason::ipv4_fragment);
+    if (ip.is_fragment()) return on_fragment(ip, now);
+    on_datagram(ip, now, info);
+}
+
+template <device Device, clock Clock, congestion_control CC>
+void stack<Device, Clock, CC>::on_datagram(const wire::ipv4_view& ip, instant now, packet_info info)
+{
     // RFC 2873: the TOS/precedence byte is never looked at, so it cannot cause a drop or a reset.
     if (ip.protocol() == static_cast<std::uint8_t>(wire::ip_protocol::icmp)) return on_icmp(ip, now);
     if (ip.protocol() != static_cast<std::uint8_t>(wire::ip_protocol::tcp)) {

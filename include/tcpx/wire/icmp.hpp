@@ -16,7 +16,7 @@
 //   icmp_view v{ip.payload()};  v.check()     then type(), code(), body() ...
 //   v.quoted_transport()                      who an error message is about
 //   may_send_icmp_error(offending)            RFC 1122 §3.2.2: may we answer it with one?
-//   emit_echo_reply / emit_destination_unreachable
+//   emit_echo_reply / emit_destination_unreachable / emit_time_exceeded
 #pragma once
 
 #include <cstddef>
@@ -202,6 +202,19 @@ std::error_code emit_echo_reply(const ipv4_view& request, ipv4_address our_addre
 std::error_code emit_destination_unreachable(unreachable_code code, const ipv4_view& offending,
                                              ipv4_address our_address, std::span<std::uint8_t> out,
                                              std::size_t& written) noexcept;
+
+/// Time exceeded codes (RFC 792).
+enum class time_exceeded_code : std::uint8_t {
+    ttl = 0,                  ///< in transit: a router's to send
+    fragment_reassembly = 1,  ///< a host gave up reassembling (RFC 1122 §3.3.2)
+};
+
+/// Writes, from out[0], a time exceeded datagram with `code` about `offending`, as
+/// emit_destination_unreachable does (the same quote, the same preconditions). For
+/// fragment_reassembly, `offending` is the first fragment of the datagram given up:
+/// RFC 1122 §3.3.2 sends the message only when that fragment had come.
+std::error_code emit_time_exceeded(time_exceeded_code code, const ipv4_view& offending, ipv4_address our_address,
+                                   std::span<std::uint8_t> out, std::size_t& written) noexcept;
 
 }  // namespace tcpx::wire
 

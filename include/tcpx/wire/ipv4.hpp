@@ -161,6 +161,13 @@ struct ipv4_header {
     std::error_code emit(std::span<std::uint8_t> out) const noexcept;
 };
 
+/// RFC 791 §3.1-§3.2: rewrites the total length, the fragment offset (in bytes, a
+/// multiple of 8) and MF of the IPv4 header `header` (its whole length, options
+/// included; DF kept), then its checksum. For the header of a datagram reassembled
+/// from fragments (offset 0, no MF) and for each fragment cut from one.
+void rewrite_fragment_fields(std::span<std::uint8_t> header, std::uint16_t total_length, std::size_t offset,
+                             bool more_fragments) noexcept;
+
 }  // namespace tcpx::wire
 
 #include <tcpx/wire/impl/ipv4.ipp>

@@ -139,9 +139,13 @@ inline std::error_code emit_echo_reply(const ipv4_view& request, ipv4_address ou
     return {};
 }
 
-inline std::error_code emit_destination_unreachable(unreachable_code code, const ipv4_view& offending,
-                                                    ipv4_address our_address, std::span<std::uint8_t> out,
-                                                    std::size_t& written) noexcept
+namespace detail {
+
+// RFC 792's error messages (destination unreachable, time exceeded): type, code, the
+// checksum, 32 bits unused (zero), then the quote of the offending datagram.
+inline std::error_code emit_icmp_error(icmp_type type, std::uint8_t code, const ipv4_view& offending,
+                                       ipv4_address our_address, std::span<std::uint8_t> out,
+                                       std::size_t& written) noexcept
 {
     written = 0;
     constexpr std::size_t overhead = ipv4_header::size + icmp_field::fixed_size;
@@ -157,18 +161,36 @@ inline std::error_code emit_destination_unreachable(unreachable_code code, const
 
     // RFC 1122 §3.2.2: an ICMP error message SHOULD be sent with normal (zero) TOS.
     if (const std::error_code ec =
-            detail::icmp_ip_header(our_address, offending.source(), 0, icmp_field::fixed_size + quote).emit(out))
+            icmp_ip_header(our_address, offending.source(), 0, icmp_field::fixed_size + quote).emit(out))
         return ec;
 
-    // RFC 792: type 3, the code, the checksum, then 32 unused bits, zero. For
-    // fragmentation needed, RFC 1191 §4 puts the next-hop MTU in their low 16 bits;
-    // 0 says "unknown" (its §5), which is all a host, forwarding nothing, can say.
+    // For fragmentation needed, RFC 1191 §4 puts the next-hop MTU in the unused field's
+    // low 16 bits; 0 says "unknown" (its §5), which is all a host, forwarding nothing,
+    // can say.
     std::array<std::uint8_t, icmp_field::fixed_size> header{};
-    header[icmp_field::type] = static_cast<std::uint8_t>(icmp_type::destination_unreachable);
-    header[icmp_field::code] = static_cast<std::uint8_t>(code);
-    detail::write_icmp_message(header, datagram.first(quote), out.subspan(ipv4_header::size));
+    header[icmp_field::type] = static_cast<std::uint8_t>(type);
+    header[icmp_field::code] = code;
+    write_icmp_message(header, datagram.first(quote), out.subspan(ipv4_header::size));
     written = overhead + quote;
     return {};
+}
+
+}  // namespace detail
+
+inline std::error_code emit_destination_unreachable(unreachable_code code, const ipv4_view& offending,
+                                                    ipv4_address our_address, std::span<std::uint8_t> out,
+                                                    std::size_t& written) noexcept
+{
+    return detail::emit_icmp_error(icmp_type::destination_unreachable, static_cast<std::uint8_t>(code), offending,
+                                   our_address, out, written);
+}
+
+inline std::error_code emit_time_exceeded(time_exceeded_code code, const ipv4_view& offending,
+                                          ipv4_address our_address, std::span<std::uint8_t> out,
+                                          std::size_t& written) noexcept
+{
+    return detail::emit_icmp_error(icmp_type::time_exceeded, static_cast<std::uint8_t>(code), offending,
+                                   our_address, out, written);
 }
 
 }  // namespace tcpx::wire

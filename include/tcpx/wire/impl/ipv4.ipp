@@ -98,4 +98,19 @@ inline std::error_code ipv4_header::emit(std::span<std::uint8_t> out) const noex
     return {};
 }
 
+inline void rewrite_fragment_fields(std::span<std::uint8_t> header, std::uint16_t total_length, std::size_t offset,
+                                    bool more_fragments) noexcept
+{
+    using boost::endian::load_big_u16;
+    using boost::endian::store_big_u16;
+    std::uint8_t* p = header.data();
+    store_big_u16(p + ipv4_field::total_length, total_length);
+    // Flags (DF 0x4000, MF 0x2000) and the offset in 8-byte units in the low 13 bits.
+    const std::uint16_t dont_fragment = load_big_u16(p + ipv4_field::flags_fragment) & 0x4000u;
+    store_big_u16(p + ipv4_field::flags_fragment,
+                  static_cast<std::uint16_t>(dont_fragment | (more_fragments ? 0x2000u : 0u) | ((offset / 8) & 0x1fffu)));
+    store_big_u16(p + ipv4_field::checksum, 0);
+    store_big_u16(p + ipv4_field::checksum, internet_checksum(header));
+}
+
 }  // namespace tcpx::wire
