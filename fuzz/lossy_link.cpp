@@ -36,6 +36,7 @@
 
 #include "../tests/support/probe_device.hpp"
 #include "fuzz_assert.hpp"
+#include "fuzz_input.hpp"
 
 namespace {
 
@@ -47,16 +48,7 @@ constexpr wire::ipv4_address address_b{10, 0, 0, 2};
 constexpr std::uint16_t port = 80;
 
 // The fuzzer's input, a byte at a time; zeros (deliver, advance 0) once it runs out.
-class input {
-public:
-    explicit input(std::span<const std::uint8_t> bytes) : bytes_{bytes} {}
-    bool done() const { return at_ >= bytes_.size(); }
-    std::uint8_t u8() { return at_ < bytes_.size() ? bytes_[at_++] : 0; }
-
-private:
-    std::span<const std::uint8_t> bytes_;
-    std::size_t at_ = 0;
-};
+using tcpx::fuzz::input;
 
 // Byte k of the stream from A (salt 0) or from B (salt 1).
 std::uint8_t stream_byte(std::uint64_t k, unsigned salt)

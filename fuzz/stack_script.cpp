@@ -1,14 +1,17 @@
 // libFuzzer target: the whole stack, driven by a script. The input is read as a
 // sequence of steps — segments from a peer (built from the fuzzer's choices of flags,
 // offsets from the sequence numbers it has seen, window, options and length), raw
-// bytes as the TCP part of a datagram or as the whole datagram, advances of the manual
-// clock, and the user's calls (listen, connect, send, receive, shutdown, close, abort,
-// accept, options) — against a stack with a listener on port 80.
+// bytes as the TCP part of a datagram or as the whole datagram, IPv4 fragments (of
+// fuzzer-chosen or patterned bytes, or of a whole peer segment or ping cut up and sent
+// in a chosen order), advances of the manual clock, and the user's calls (listen,
+// connect, send, receive, shutdown, close, abort, accept, options) — against a stack
+// with a listener on port 80.
 //
 // Checked after every step (a violation calls abort(), which libFuzzer reports):
 //   - no crash or undefined behaviour (ASan + UBSan; the pool poisons freed chunks);
 //   - memory within config: the pool's bytes and its out-of-order share, the
-//     connections (max_connections + max_time_wait), the recovery states;
+//     connections (max_connections + max_time_wait), the recovery states, the
+//     datagrams being reassembled (reassembly_datagrams);
 //   - every packet the stack emits is well formed: IPv4 and TCP checks and checksums,
 //     from our address, within the MTU;
 //   - on every connection the script holds a socket for: each emitted segment lies in
@@ -18,7 +21,8 @@
 //     peer sends is a function of its sequence number, so any byte out of place shows
 //     (connections that raw bytes may have reached are not judged by content);
 // and at the end, once every socket is aborted and the clock has run on: no
-// connection left, no chunk left in the pool — nothing leaked.
+// connection left, no chunk left in the pool, no datagram left half reassembled once
+// the reassembly timeout has passed (RFC 1122 §3.3.2) — nothing leaked.
 //
 // Build by hand (meson builds it with -Dfuzz=true, clang only):
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude
@@ -34,10 +38,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <span>
+#include <utility>
 #include <vector>
+
+#include <boost/endian/conversion.hpp>
 
 #include "../tests/support/probe_device.hpp"
 #include "fuzz_assert.hpp"
+#include "fuzz_input.hpp"
 
 namespace {
 
@@ -51,24 +59,7 @@ constexpr std::size_t link_mtu = 1500;
 constexpr std::array<std::uint16_t, 4> peer_ports{40000, 40001, 40002, 40003};
 
 // The script's input, read a byte at a time; zeros once it runs out.
-class script {
-public:
-    explicit script(std::span<const std::uint8_t> bytes) : bytes_{bytes} {}
-    bool done() const { return at_ >= bytes_.size(); }
-    std::uint8_t u8() { return at_ < bytes_.size() ? bytes_[at_++] : 0; }
-    std::uint16_t u16() { return static_cast<std::uint16_t>(u8() << 8 | u8()); }
-    std::span<const std::uint8_t> take(std::size_t n)
-    {
-        n = std::min(n, bytes_.size() - std::min(at_, bytes_.size()));
-        const auto s = bytes_.subspan(at_, n);
-        at_ += n;
-        return s;
-    }
-
-private:
-    std::span<const std::uint8_t> bytes_;
-    std::size_t at_ = 0;
-};
+using script = tcpx::fuzz::input;
 
 // A byte of the peer's stream is a function of its sequence number, and a byte the
 // user sends of its offset, so any byte out of place is seen where it lands.
@@ -96,6 +87,9 @@ config fuzz_config()
     c.user_timeout = 30s;
     c.connect_timeout = 20s;
     c.msl = 5s;
+    // Few slots, so fragments of more datagrams than fit evict the oldest; the 30 s
+    // timeout as configured by default, which `advance` passes in one step.
+    c.reassembly_datagrams = 3;
     return c;
 }
 
@@ -122,7 +116,7 @@ public:
 
     void step(script& in)
     {
-        switch (in.u8() % 12) {
+        switch (in.u8() % 14) {
         case 0: peer_segment(in); break;
         case 1: raw_tcp(in); break;
         case 2: raw_datagram(in); break;
@@ -134,6 +128,8 @@ public:
         case 8: if (auto* h = pick(in)) { (void)st_.close(h->s); forget(h); } break;
         case 9: if (auto* h = pick(in)) { (void)st_.abort(h->s); forget(h); } break;
         case 10: accept(); break;
+        case 12: fragment(in); break;
+        case 13: ping(in); break;
         default: options(in); break;
         }
         poll_and_check();
@@ -154,6 +150,10 @@ public:
         FUZZ_ASSERT(st_.pool().bytes_in_use() == 0);
         FUZZ_ASSERT(st_.pool().out_of_order_in_use() == 0);
         FUZZ_ASSERT(st_.recovery_states().in_use() == 0);
+        // RFC 1122 §3.3.2: a datagram not whole within the timeout is dropped.
+        time_.advance(st_.configuration().reassembly_timeout + 1s);
+        poll_and_check();
+        FUZZ_ASSERT(st_.reassembly().datagrams_held() == 0);
     }
 
     void listen()
@@ -179,6 +179,7 @@ private:
         const std::uint8_t opts = in.u8();
         std::size_t length = in.u16() % 1600;
         const std::uint16_t local = (f & 0x40) ? last_local_port_ : 80;
+        split_ = (f & 0x80) ? in.u8() : 0;  // sent in fragments, to be reassembled
 
         wire::tcp_header h;
         h.source_port = port;
@@ -243,6 +244,66 @@ private:
         const auto bytes = in.take(in.u16() % 1600);
         for (peer_side& p : peers_) p.raw = true;
         dev_.inbox.emplace_back(bytes.begin(), bytes.end());
+    }
+
+    // One IPv4 fragment with a correct header checksum (random bytes would almost never
+    // have one, and never reach reassembly): an Identification among four and a
+    // protocol among three, so fragments of one datagram meet; offset, MF and length
+    // the script's; data the script's own bytes, or a pattern that is a function of the
+    // datagram and the offset, so the same fragment sent twice is an exact duplicate
+    // and two that overlap carry the same bytes where they do (RFC 5722 drops both).
+    void fragment(script& in)
+    {
+        static constexpr std::array<std::uint8_t, 3> protocols{static_cast<std::uint8_t>(wire::ip_protocol::tcp),
+                                                               static_cast<std::uint8_t>(wire::ip_protocol::icmp),
+                                                               static_cast<std::uint8_t>(wire::ip_protocol::udp)};
+        const std::uint8_t how = in.u8();
+        wire::ipv4_header ip;
+        ip.source = peer;
+        ip.destination = ours;
+        ip.identification = static_cast<std::uint16_t>(0x100 + (how & 3));
+        ip.protocol = protocols[(how >> 2) % protocols.size()];
+        const bool more = (how & 0x10) != 0;
+        // Mostly small offsets, where fragments meet; now and then any 13-bit one, up to
+        // past the 65,535 bytes a datagram may have (RFC 791 §3.1, the ping of death).
+        const std::size_t offset = ((how & 0x20) ? (in.u16() & 0x1fffu) : in.u8()) * std::size_t{8};
+        const std::size_t length = in.u16() % (link_mtu - wire::ipv4_header::size + 1);
+        std::vector<std::uint8_t> data(length);
+        if (how & 0x40) {
+            const auto bytes = in.take(length);
+            std::copy(bytes.begin(), bytes.end(), data.begin());
+            data.resize(bytes.size());
+        } else {
+            for (std::size_t k = 0; k < length; ++k)
+                data[k] = static_cast<std::uint8_t>(((offset + k) * 2654435761u + ip.identification) >> 13);
+        }
+        // Once whole, a TCP datagram may reach any connection with bytes of no peer's stream.
+        if (ip.protocol == static_cast<std::uint8_t>(wire::ip_protocol::tcp))
+            for (peer_side& p : peers_) p.raw = true;
+        push_fragment(ip, offset, more, data);
+    }
+
+    // An ICMP echo request of up to 4000 bytes (RFC 792), whole or cut into fragments:
+    // one above the MTU is answered in fragments.
+    void ping(script& in)
+    {
+        const std::size_t length = wire::icmp_field::fixed_size + in.u16() % 4000;
+        const std::uint16_t sequence = in.u16();
+        std::vector<std::uint8_t> message(length);
+        message[wire::icmp_field::type] = static_cast<std::uint8_t>(wire::icmp_type::echo_request);
+        boost::endian::store_big_u16(message.data() + wire::icmp_field::identifier, 0x7a7a);
+        boost::endian::store_big_u16(message.data() + wire::icmp_field::sequence, sequence);
+        for (std::size_t k = wire::icmp_field::fixed_size; k < length; ++k)
+            message[k] = static_cast<std::uint8_t>(k * 31 + sequence);
+        boost::endian::store_big_u16(message.data() + wire::icmp_field::checksum, wire::internet_checksum(message));
+        wire::ipv4_header ip;
+        ip.source = peer;
+        ip.destination = ours;
+        ip.protocol = static_cast<std::uint8_t>(wire::ip_protocol::icmp);
+        ip.identification = static_cast<std::uint16_t>(0x100 + (sequence & 3));  // among fragment()'s
+        split_ = in.u8();
+        if (split_ == 0 && length + wire::ipv4_header::size > link_mtu) split_ = 63;  // 512-byte pieces
+        push_datagram(ip, message);
     }
 
     void advance(script& in)
@@ -326,16 +387,54 @@ private:
 
     void inject(const wire::tcp_header& h, std::span<const std::uint8_t> text)
     {
-        std::vector<std::uint8_t> packet(wire::ipv4_header::size + h.size() + text.size());
+        std::vector<std::uint8_t> seg(h.size() + text.size());
         wire::ipv4_header ip;
         ip.source = peer;
         ip.destination = ours;
-        ip.payload_length = static_cast<std::uint16_t>(h.size() + text.size());
-        FUZZ_ASSERT(!ip.emit(packet));
-        auto seg = std::span{packet}.subspan(wire::ipv4_header::size);
+        ip.identification = static_cast<std::uint16_t>(++identification_);
         FUZZ_ASSERT(!h.emit(seg));
         std::copy(text.begin(), text.end(), seg.begin() + static_cast<std::ptrdiff_t>(h.size()));
         wire::fill_tcp_checksum(seg, ip.source, ip.destination);
+        push_datagram(ip, seg);
+    }
+
+    // A datagram from the peer, whole, or (split_ not 0) in fragments of
+    // 8 * (1 + split_ % 64) bytes (RFC 791 §3.2: all but the last a multiple of 8),
+    // sent in order, in reverse, or with one sent twice (an exact duplicate, dropped
+    // alone) as split_'s high bits say. Reassembled, it must act as the whole would.
+    void push_datagram(wire::ipv4_header ip, std::span<const std::uint8_t> payload)
+    {
+        const std::uint8_t split = std::exchange(split_, 0);
+        if (split == 0) {
+            std::vector<std::uint8_t> packet(wire::ipv4_header::size + payload.size());
+            ip.payload_length = static_cast<std::uint16_t>(payload.size());
+            FUZZ_ASSERT(!ip.emit(packet));
+            std::copy(payload.begin(), payload.end(), packet.begin() + wire::ipv4_header::size);
+            dev_.inbox.push_back(std::move(packet));
+            return;
+        }
+        const std::size_t piece = 8 * (1 + std::size_t{split} % 64);
+        std::vector<std::size_t> offsets;
+        for (std::size_t at = 0; at < payload.size(); at += piece) offsets.push_back(at);
+        if (offsets.empty()) offsets.push_back(0);
+        if (split & 0x40) std::reverse(offsets.begin(), offsets.end());
+        if (split & 0x80) offsets.push_back(offsets[offsets.size() / 2]);
+        for (const std::size_t at : offsets) {
+            const std::size_t n = std::min(piece, payload.size() - at);
+            push_fragment(ip, at, at + n < payload.size(), payload.subspan(at, n));
+        }
+    }
+
+    void push_fragment(wire::ipv4_header ip, std::size_t offset, bool more, std::span<const std::uint8_t> data)
+    {
+        std::vector<std::uint8_t> packet(wire::ipv4_header::size + data.size());
+        ip.dont_fragment = false;
+        ip.payload_length = static_cast<std::uint16_t>(data.size());
+        FUZZ_ASSERT(!ip.emit(packet));
+        wire::rewrite_fragment_fields(std::span{packet}.first(wire::ipv4_header::size),
+                                      static_cast<std::uint16_t>(packet.size()), offset, more);
+        std::copy(data.begin(), data.end(), packet.begin() + wire::ipv4_header::size);
+        FUZZ_ASSERT(!wire::ipv4_view{packet}.check());
         dev_.inbox.push_back(std::move(packet));
     }
 
@@ -356,6 +455,7 @@ private:
         FUZZ_ASSERT(st_.connection_count() <= c.max_connections + c.max_time_wait);
         FUZZ_ASSERT(st_.time_wait_count() <= c.max_time_wait);
         FUZZ_ASSERT(st_.recovery_states().in_use() <= st_.recovery_states().max_blocks());
+        FUZZ_ASSERT(st_.reassembly().datagrams_held() <= c.reassembly_datagrams);
     }
 
     void check_emitted(const std::vector<std::uint8_t>& p)
@@ -415,6 +515,8 @@ private:
     std::uint16_t last_local_port_ = 80;
     std::uint32_t last_tsval_ = 0;
     std::uint32_t stamp_ = 0;
+    std::uint8_t split_ = 0;           // how the next datagram is cut up (push_datagram)
+    std::uint32_t identification_ = 0;  // a fresh one for each datagram the peer sends
 };
 
 }  // namespace
