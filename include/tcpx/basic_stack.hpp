@@ -41,7 +41,9 @@
 #include <tcpx/time.hpp>
 #include <tcpx/trace.hpp>
 #include <tcpx/wire/icmp.hpp>
+#include <tcpx/wire/icmpv6.hpp>
 #include <tcpx/wire/ipv4.hpp>
+#include <tcpx/wire/ipv6.hpp>
 
 namespace tcpx {
 
@@ -200,6 +202,17 @@ private:
     /// A whole datagram to our address, from a source that may be answered.
     void on_datagram(const wire::ipv4_view& ip, instant now, packet_info info);
 
+    // IPv6 (impl/stack_ipv6.ipp). `reassembled`: the packet was put together from fragments.
+    void on_ipv6(std::span<const std::uint8_t> packet, instant now, bool reassembled);
+    std::optional<drop_reason> source6_rejected(const wire::ipv6_address& source) const noexcept;
+    void on_ipv6_fragment(const wire::ipv6_view& ip, const wire::ipv6_fragment& f, instant now);
+    void on_icmpv6(const wire::ipv6_view& ip, const wire::ipv6_header_chain& chain, instant now);
+    void send_large_icmpv6_echo_reply(const wire::ipv6_view& ip, const wire::icmpv6_view& msg,
+                                      std::span<const std::uint8_t> message, instant now);
+    void send_icmpv6_error(const wire::icmpv6_error& error, const wire::ipv6_view& ip,
+                           const wire::ipv6_header_chain& chain, instant now);
+    void send_icmpv6_time_exceeded(std::span<const std::uint8_t> first_fragment, instant now);
+
     // fragments (impl/stack_fragments.ipp)
     void on_fragment(const wire::ipv4_view& ip, instant now);
     /// Drops the datagrams whose reassembly timed out, each with ICMP time exceeded.
@@ -278,6 +291,7 @@ private:
     bool at_connection_limit() const noexcept { return connection_count() - time_wait_ >= cfg_.max_connections; }
     std::uint32_t next_ephemeral_ = 0;  // RFC 6056 §3.3.3 next_ephemeral
     std::uint16_t ip_identification_ = 0;  // the Identification of datagrams sent without DF
+    std::uint64_t ipv6_fragmented_packets_ = 0;  // hashed into each IPv6 Identification (RFC 7739)
     device_offloads offloads_{};  ///< what an offload_device does for us (none otherwise)
     std::uint32_t burst_ = 0;     ///< the most payload per emitted segment with TSO; 0: the MSS
     instant last_poll_{};        ///< the time the last poll() read; stamps send() and receive()
@@ -295,5 +309,6 @@ private:
 #include <tcpx/impl/stack_fragments.ipp>
 #include <tcpx/impl/stack_icmp.ipp>
 #include <tcpx/impl/stack_input.ipp>
+#include <tcpx/impl/stack_ipv6.ipp>
 #include <tcpx/impl/stack_output.ipp>
 #include <tcpx/impl/stack_syn_cookies.ipp>

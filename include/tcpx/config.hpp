@@ -13,6 +13,7 @@
 
 #include <tcpx/time.hpp>
 #include <tcpx/wire/ipv4.hpp>
+#include <tcpx/wire/ipv6.hpp>
 
 namespace tcpx {
 
@@ -32,6 +33,11 @@ struct config {
     /// datagram from its directed broadcast address is dropped like one from
     /// 255.255.255.255 (RFC 1122 §3.2.1.3 (d)-(e), §4.2.3.10).
     std::uint8_t prefix_length = 0;
+    /// The stack's own IPv6 address, if it has one: packets to it are taken (RFC 8200),
+    /// echo requests answered and fragments reassembled; TCP over IPv6 is not carried
+    /// yet (drop_reason::ipv6_tcp_not_yet). nullopt: every IPv6 packet is dropped as
+    /// not_our_address.
+    std::optional<wire::ipv6_address> address6;
     /// RFC 6335 §6 dynamic range, from which connect() picks local ports.
     std::uint16_t ephemeral_port_first = 49152;
     std::uint16_t ephemeral_port_last = 65535;
@@ -185,6 +191,8 @@ struct config {
     /// ICMP time exceeded (fragment reassembly) if its first fragment had come (RFC 1122
     /// §3.3.2 leaves the time to the host; Linux's ipfrag_time is 30 s).
     duration reassembly_timeout = std::chrono::seconds{30};
+    /// The same for IPv6: RFC 8200 §4.5 says 60 s (Linux's ip6frag_time).
+    duration reassembly_timeout6 = std::chrono::seconds{60};
 
     // -- ICMP (RFC 1122 §3.2.2) --
     /// Answer echo requests (ping), RFC 1122 §3.2.2.6 (MUST).

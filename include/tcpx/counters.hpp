@@ -22,10 +22,10 @@ enum class drop_reason : std::uint8_t {
     ipv4_bad_header_checksum,
     ipv4_fragment,          ///< a fragment, and reassembly is off (config::reassembly_datagrams 0)
     not_our_address,        ///< destination is not the stack's address
-    source_this_network,    ///< source in 0.0.0.0/8 (RFC 1122 §3.2.1.3 (a)-(b)): no host to answer
-    source_loopback,        ///< source in 127.0.0.0/8 from a device (§3.2.1.3 (g))
-    source_multicast,       ///< source in 224.0.0.0/4 (§3.2.1.3, RFC 1112 §4)
-    source_reserved,        ///< source in 240.0.0.0/4, class E (RFC 1112 §4)
+    source_this_network,    ///< source in 0.0.0.0/8 (RFC 1122 §3.2.1.3 (a)-(b)), or IPv6's :: (RFC 4291 §2.5.2): no host to answer
+    source_loopback,        ///< source in 127.0.0.0/8 from a device (§3.2.1.3 (g)), or IPv6's ::1 (RFC 4291 §2.5.3)
+    source_multicast,       ///< source in 224.0.0.0/4 (§3.2.1.3, RFC 1112 §4), or IPv6's ff00::/8 (RFC 4291 §2.7)
+    source_reserved,        ///< source in 240.0.0.0/4, class E (RFC 1112 §4), or IPv4-mapped IPv6 (RFC 4291 §2.5.5.2)
     source_broadcast,       ///< source a limited or directed broadcast (§3.2.1.3 (c)-(e), §4.2.3.10)
     source_is_ours,         ///< from the stack's own address and port to that port: the "land" attack
     protocol_unsupported,   ///< neither TCP nor ICMP (answered with protocol unreachable)
@@ -52,6 +52,12 @@ enum class drop_reason : std::uint8_t {
     fragment_overlap,       ///< a fragment overlapping received bytes: its whole datagram dropped (RFC 5722)
     fragment_duplicate,     ///< an exact copy of a fragment already held
     fragment_tiny,          ///< a first TCP fragment without the whole TCP header, or one at offset 8 (RFC 1858 §3)
+    ipv6_malformed,         ///< shorter than 40 bytes, not version 6, or a payload length past the packet (RFC 8200 §3)
+    ipv6_bad_extension_header,  ///< an extension header chain the walk refused (RFC 8200 §4; answered with Parameter Problem where §4 asks)
+    ipv6_unknown_next_header,   ///< an upper layer tcpx does not speak (answered with Parameter Problem code 1, RFC 8200 §4)
+    ipv6_tcp_not_yet,       ///< TCP over IPv6: not carried yet (issue 16)
+    ipv6_fragment,          ///< an IPv6 fragment, and reassembly is off (config::reassembly_datagrams 0)
+    icmpv6_malformed,       ///< shorter than 8 bytes, or a checksum that does not verify (RFC 4443 §2.3)
     count
 };
 
@@ -96,6 +102,12 @@ constexpr std::string_view to_string(drop_reason r) noexcept
     case drop_reason::fragment_overlap: return "fragment_overlap";
     case drop_reason::fragment_duplicate: return "fragment_duplicate";
     case drop_reason::fragment_tiny: return "fragment_tiny";
+    case drop_reason::ipv6_malformed: return "ipv6_malformed";
+    case drop_reason::ipv6_bad_extension_header: return "ipv6_bad_extension_header";
+    case drop_reason::ipv6_unknown_next_header: return "ipv6_unknown_next_header";
+    case drop_reason::ipv6_tcp_not_yet: return "ipv6_tcp_not_yet";
+    case drop_reason::ipv6_fragment: return "ipv6_fragment";
+    case drop_reason::icmpv6_malformed: return "icmpv6_malformed";
     case drop_reason::count: break;
     }
     return "?";

@@ -80,9 +80,9 @@ bool require_tool(const char* program)
 
 /// Runs ping(8) three times against `to` with `options`; every answer must come, and
 /// its report name `expect` (the size of each reply).
-void expect_ping_answers(tcpx::wire::ipv4_address to, const std::string& options, const std::string& expect)
+void expect_ping_answers(const std::string& to, const std::string& options, const std::string& expect)
 {
-    const std::string cmd = "ping -n -c 3 -i 0.2 -W 2 " + options + to.to_string() + " 2>&1";
+    const std::string cmd = "ping -n -c 3 -i 0.2 -W 2 " + options + to + " 2>&1";
     const std::string out = run(cmd);
     CHECK_MESSAGE(out.find(" 0% packet loss") != std::string::npos, cmd << "\n" << out);
     CHECK_MESSAGE(out.find(expect) != std::string::npos, cmd << "\n" << out);
@@ -103,7 +103,7 @@ TEST_CASE("any_state_ping_program_gets_answers")
 {
     if (!require_tool("ping")) return;
     tcpx_on_tun t;
-    expect_ping_answers(t.addr.tcpx_side, "", "64 bytes from");
+    expect_ping_answers(t.addr.tcpx_side.to_string(), "", "64 bytes from");
 }
 
 TEST_CASE("any_state_echo_request_in_fragments_from_kernel_gets_whole_echo_reply")
@@ -134,7 +134,22 @@ TEST_CASE("any_state_ping_program_with_3000_bytes_gets_answers")
     // What a user tries first: ping -s 3000 (the "unanswered" ping).
     if (!require_tool("ping")) return;
     tcpx_on_tun t;
-    expect_ping_answers(t.addr.tcpx_side, "-s 3000 ", "3008 bytes from");
+    expect_ping_answers(t.addr.tcpx_side.to_string(), "-s 3000 ", "3008 bytes from");
+}
+
+TEST_CASE("ipv6_ping_program_gets_answers_small_and_in_fragments")
+{
+    // RFC 4443 §4.2 over a TUN the kernel has an IPv6 address on (tun_config::host6):
+    // ping -6 reaches tcpx with no setup; with -s 3000 both ways go in fragments (RFC
+    // 8200 §4.5), the kernel's reassembled by tcpx and tcpx's by the kernel.
+    if (!require_tool("ping")) return;
+    tcpx_on_tun t;
+    const std::string to = t.addr.tcpx_side6.to_string();
+    expect_ping_answers(to, "-6 ", "64 bytes from");
+    expect_ping_answers(to, "-6 -s 3000 ", "3008 bytes from");
+    const auto c = t.rt.with_stack([](auto& st) { return st.counters(); });
+    CHECK(c.icmp_echo_replies == 6);
+    CHECK(c.datagrams_reassembled == 3);
 }
 
 TEST_CASE("capture_of_a_session_has_no_malformed_packets_and_no_checksum_errors")

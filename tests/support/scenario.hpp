@@ -179,6 +179,15 @@ public:
         dev.outbox.clear();
         return out;
     }
+    /// Every packet sent since the last call, as bytes (polls first): for what is not
+    /// a TCP segment (ICMP, fragments, IPv6).
+    std::vector<std::vector<std::uint8_t>> sent_packets()
+    {
+        st.poll();
+        std::vector<std::vector<std::uint8_t>> out = std::move(dev.outbox);
+        dev.outbox.clear();
+        return out;
+    }
     /// Exactly one segment was sent; returns it.
     captured expect_one()
     {

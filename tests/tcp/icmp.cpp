@@ -125,19 +125,11 @@ bytes udp_packet(const scenario& t, std::string_view payload = {})
     return packet_to(t, t.st.configuration().address, t.segment(SYN, seq32{5000}), payload, udp);
 }
 
-/// Every packet the stack sent since the last call, as bytes (polls first).
-std::vector<bytes> take_sent(scenario& t)
-{
-    t.st.poll();
-    std::vector<bytes> out = std::move(t.dev.outbox);
-    t.dev.outbox.clear();
-    return out;
-}
 
 /// Exactly one packet was sent, an ICMP message whose IPv4 and ICMP checksums verify.
 bytes expect_one_icmp(scenario& t)
 {
-    auto all = take_sent(t);
+    auto all = t.sent_packets();
     REQUIRE(all.size() == 1);
     const wire::ipv4_view ip{all.front()};
     REQUIRE_FALSE(ip.check());
@@ -150,7 +142,7 @@ bytes expect_one_icmp(scenario& t)
 
 void expect_no_packet(scenario& t)
 {
-    const auto all = take_sent(t);
+    const auto all = t.sent_packets();
     CHECK_MESSAGE(all.empty(), "expected no packet, got " << all.size());
 }
 
@@ -165,7 +157,7 @@ opening connect_raw(scenario& t)
     std::error_code ec;
     const socket s = t.st.connect(t.peer_address, t.peer_port, ec);
     REQUIRE_FALSE(ec);
-    auto sent = take_sent(t);
+    auto sent = t.sent_packets();
     REQUIRE(sent.size() == 1);
     return {s, std::move(sent.front())};
 }
@@ -189,7 +181,7 @@ socket establish_with_mss_1460(scenario& t)
 bytes send_unacknowledged(scenario& t, socket s, std::string_view text)
 {
     REQUIRE(t.send(s, text) == text.size());
-    auto all = take_sent(t);
+    auto all = t.sent_packets();
     REQUIRE(all.size() == 1);
     return all.front();
 }
@@ -425,7 +417,7 @@ TEST_CASE("closed_unreachables_beyond_the_rate_limit_are_not_sent_and_counted")
     // bucket of icmp_errors_per_second, full at the start, refilled with time.
     scenario t{with(3)};
     for (int i = 0; i < 5; ++i) t.inject_raw(udp_packet(t));
-    CHECK(take_sent(t).size() == 3);
+    CHECK(t.sent_packets().size() == 3);
     CHECK(t.st.counters().icmp_errors_sent == 3);
     CHECK(t.st.counters().icmp_errors_limited == 2);
     CHECK(t.st.counters().dropped(drop_reason::protocol_unsupported) == 5);
@@ -433,14 +425,14 @@ TEST_CASE("closed_unreachables_beyond_the_rate_limit_are_not_sent_and_counted")
     // One second later the bucket is full again: three more, and no more.
     t.time.advance(1s);
     for (int i = 0; i < 5; ++i) t.inject_raw(udp_packet(t));
-    CHECK(take_sent(t).size() == 3);
+    CHECK(t.sent_packets().size() == 3);
     CHECK(t.st.counters().icmp_errors_sent == 6);
     CHECK(t.st.counters().icmp_errors_limited == 4);
 
     // A third of a second (and a little) earns one token.
     t.time.advance(340ms);
     for (int i = 0; i < 2; ++i) t.inject_raw(udp_packet(t));
-    CHECK(take_sent(t).size() == 1);
+    CHECK(t.sent_packets().size() == 1);
     CHECK(t.st.counters().icmp_errors_sent == 7);
     CHECK(t.st.counters().icmp_errors_limited == 5);
 }
@@ -452,7 +444,7 @@ TEST_CASE("closed_unreachable_bucket_does_not_grow_beyond_one_second_of_tokens")
     scenario t{with(3)};
     t.time.advance(1h);
     for (int i = 0; i < 5; ++i) t.inject_raw(udp_packet(t));
-    CHECK(take_sent(t).size() == 3);
+    CHECK(t.sent_packets().size() == 3);
     CHECK(t.st.counters().icmp_errors_limited == 2);
 }
 

@@ -69,13 +69,6 @@ bytes echo_request(const scenario& t, std::size_t n)
     return p;
 }
 
-std::vector<bytes> take_sent(scenario& t)
-{
-    t.st.poll();
-    std::vector<bytes> out = std::move(t.dev.outbox);
-    t.dev.outbox.clear();
-    return out;
-}
 
 void inject_all(scenario& t, const std::vector<bytes>& packets)
 {
@@ -113,7 +106,7 @@ TEST_CASE("any_state_large_echo_request_in_fragments_gets_an_echo_reply_in_fragm
     scenario t;
     const bytes request = echo_request(t, 3000);  // a ping -s 3000: 3,028 bytes of IPv4
     inject_all(t, fragment(request, {0, 1480, 2960}));
-    const std::vector<bytes> sent = take_sent(t);
+    const std::vector<bytes> sent = t.sent_packets();
     REQUIRE(sent.size() == 3);
     bytes message;
     std::uint16_t id = 0;
@@ -144,7 +137,7 @@ TEST_CASE("any_state_whole_echo_request_above_the_mtu_gets_an_echo_reply_in_frag
     // reply still goes out in pieces the link carries.
     scenario t;
     t.inject_raw(echo_request(t, 2000));
-    const std::vector<bytes> sent = take_sent(t);
+    const std::vector<bytes> sent = t.sent_packets();
     REQUIRE(sent.size() == 2);
     CHECK(wire::ipv4_view{sent[0]}.total_length() == 1500);
     CHECK(wire::ipv4_view{sent[1]}.fragment_offset() == 1480);
@@ -214,9 +207,9 @@ TEST_CASE("any_state_incomplete_datagram_times_out_with_time_exceeded_when_its_f
     t.inject_raw(fragment(whole, {0, 24, 48}, 0x4343)[2]);  // another datagram's last piece only
     CHECK(t.st.next_deadline() == t.time.now() + 30s);
     t.advance(29s);
-    CHECK(take_sent(t).empty());
+    CHECK(t.sent_packets().empty());
     t.advance(1s);
-    const std::vector<bytes> sent = take_sent(t);
+    const std::vector<bytes> sent = t.sent_packets();
     REQUIRE(sent.size() == 1);
     const wire::ipv4_view ip{sent[0]};
     REQUIRE_FALSE(ip.check());

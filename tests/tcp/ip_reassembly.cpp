@@ -256,3 +256,19 @@ TEST_CASE("reassembly_with_no_slots_takes_nothing")
     CHECK(r.add(key_n(1), 0, true, header, data, t0) == fragment_outcome::disabled);
     CHECK(r.capacity_bytes() == 0);
 }
+
+TEST_CASE("reassembly_ipv6_datagram_has_its_own_timeout")
+{
+    // RFC 8200 §4.5: 60 s for IPv6; IPv4's is the host's choice (30 s, as Linux).
+    ip::reassembler r{4, 30s, 60s};
+    const bytes data = payload(3000);
+    ip::fragment_key k6 = key_n(1);
+    k6.family = 6;
+    k6.protocol = 0;
+    CHECK(offer(r, key_n(1), data, {0, 1480}, 3000) == fragment_outcome::incomplete);
+    CHECK(offer(r, k6, data, {0, 1480}, 3000) == fragment_outcome::incomplete);
+    r.expire(t0 + 30s, [](const ip::fragment_key& k, std::span<const std::uint8_t>) { CHECK(k.family == 4); });
+    CHECK(r.datagrams_held() == 1);
+    r.expire(t0 + 60s, [](const ip::fragment_key& k, std::span<const std::uint8_t>) { CHECK(k.family == 6); });
+    CHECK(r.datagrams_held() == 0);
+}

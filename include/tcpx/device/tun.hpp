@@ -55,6 +55,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -81,6 +82,7 @@
 #include <tcpx/time.hpp>
 #include <tcpx/wire/checksum.hpp>
 #include <tcpx/wire/ipv4.hpp>
+#include <tcpx/wire/ipv6.hpp>
 
 namespace tcpx::devices {
 
@@ -101,6 +103,24 @@ inline constexpr std::uint8_t vnet_data_valid = 2;   // detail::vnet_data_valid
 inline constexpr std::uint8_t vnet_gso_tcpv4 = 1;    // detail::vnet_gso_tcpv4
 }  // namespace detail
 
+namespace detail {
+// The prefix length after the '/' at `slash` in "ADDR/N", in 0..max; no '/': max (a
+// host route).
+inline std::optional<unsigned> parse_prefix(std::string_view text, std::size_t slash, unsigned max) noexcept
+{
+    if (slash == std::string_view::npos) return max;
+    const auto digits = text.substr(slash + 1);
+    if (digits.empty() || digits.size() > 3) return std::nullopt;
+    unsigned p = 0;
+    for (const char c : digits) {
+        if (c < '0' || c > '9') return std::nullopt;
+        p = p * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (p > max) return std::nullopt;
+    return p;
+}
+}  // namespace detail
+
 /// An address with its prefix length, "10.0.0.2/24": the kernel's side of the interface.
 struct interface_address {
     wire::ipv4_address address;
@@ -109,29 +129,33 @@ struct interface_address {
     /// Parses "A.B.C.D/N" (N in 0..32) or "A.B.C.D" (then /32); nullopt otherwise.
     static std::optional<interface_address> parse(std::string_view text) noexcept
     {
-        interface_address r;
         const auto slash = text.find('/');
         const auto addr = wire::ipv4_address::parse(text.substr(0, slash));
-        if (!addr) return std::nullopt;
-        r.address = *addr;
-        r.prefix = 32;
-        if (slash != std::string_view::npos) {
-            const auto digits = text.substr(slash + 1);
-            if (digits.empty() || digits.size() > 2) return std::nullopt;
-            unsigned p = 0;
-            for (const char c : digits) {
-                if (c < '0' || c > '9') return std::nullopt;
-                p = p * 10 + static_cast<unsigned>(c - '0');
-            }
-            if (p > 32) return std::nullopt;
-            r.prefix = p;
-        }
-        return r;
+        const auto prefix = detail::parse_prefix(text, slash, 32);
+        if (!addr || !prefix) return std::nullopt;
+        return interface_address{*addr, *prefix};
     }
     /// The network mask of `prefix`, host order.
     std::uint32_t netmask() const noexcept { return prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix); }
     /// True if `a` lies in this address's network.
     bool contains(wire::ipv4_address a) const noexcept { return ((a.value ^ address.value) & netmask()) == 0; }
+};
+
+/// An IPv6 address with its prefix length, "fd00::2/64": the kernel's side of the
+/// interface, for IPv6.
+struct interface_address6 {
+    wire::ipv6_address address;
+    unsigned prefix = 64;
+
+    /// Parses "ADDR/N" (N in 0..128) or "ADDR" (then /128); nullopt otherwise.
+    static std::optional<interface_address6> parse(std::string_view text) noexcept
+    {
+        const auto slash = text.find('/');
+        const auto addr = wire::ipv6_address::parse(text.substr(0, slash));
+        const auto prefix = detail::parse_prefix(text, slash, 128);
+        if (!addr || !prefix) return std::nullopt;
+        return interface_address6{*addr, *prefix};
+    }
 };
 
 struct tun_config {
@@ -141,6 +165,10 @@ struct tun_config {
     std::size_t mtu = 1500;
     /// The kernel side's address and prefix; nullopt leaves addresses alone.
     std::optional<interface_address> host;
+    /// The kernel side's IPv6 address and prefix, added without duplicate address
+    /// detection (there is no other node on a TUN link to collide with, and the address
+    /// is usable at once); nullopt adds none.
+    std::optional<interface_address6> host6{};
     /// Bring the link up (IFF_UP), as `ip link set NAME up` does.
     bool up = true;
     /// Packets the kernel may queue toward us before it drops (txqueuelen; 0: leave).
@@ -450,6 +478,9 @@ private:
             set_in_addr(r.ifr_netmask, cfg.host->netmask());
             if (::ioctl(sock, SIOCSIFNETMASK, &r) < 0) return done(address_error(errno));
         }
+        if (cfg.host6) {
+            if (std::error_code ec = add_address6(*cfg.host6)) return done(ec);
+        }
         if (cfg.up) {
             ifreq r = request();
             if (::ioctl(sock, SIOCGIFFLAGS, &r) < 0) return done(open_error(errno));
@@ -459,6 +490,35 @@ private:
             }
         }
         return done({});
+    }
+
+    // netdevice(7) for IPv6 (SIOCSIFADDR on an AF_INET6 socket takes an in6_ifreq).
+    // Duplicate address detection is turned off for the interface first (its
+    // accept_dad sysctl, in this network namespace): the kernel would otherwise keep
+    // the address "tentative", unusable, for a second or more.
+    std::error_code add_address6(const interface_address6& a)
+    {
+        if (a.prefix > 128) return errc::bad_address;
+        const std::string dad = "/proc/sys/net/ipv6/conf/" + name_ + "/accept_dad";
+        if (FILE* f = std::fopen(dad.c_str(), "w")) {
+            std::fputs("0", f);
+            std::fclose(f);
+        }
+        const int sock6 = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (sock6 < 0) return address_error(errno);
+        // struct in6_ifreq of <linux/ipv6.h>, which does not mix with glibc's <netinet/in.h>.
+        struct {
+            in6_addr ifr6_addr;
+            std::uint32_t ifr6_prefixlen;
+            int ifr6_ifindex;
+        } r{};
+        std::memcpy(&r.ifr6_addr, a.address.octets.data(), 16);
+        r.ifr6_prefixlen = a.prefix;
+        r.ifr6_ifindex = static_cast<int>(::if_nametoindex(name_.c_str()));
+        const int rc = ::ioctl(sock6, SIOCSIFADDR, &r);
+        const int err = errno;
+        ::close(sock6);
+        return rc < 0 && err != EEXIST ? address_error(err) : std::error_code{};
     }
 
     /// Reads up to n packets from one queue's descriptor and hands each to f.

@@ -10,7 +10,7 @@ namespace tcpx {
 template <device Device, clock Clock, congestion_control CC>
 stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
     : device_{static_cast<Device&&>(device)}, clock_{std::move(clock)}, cfg_{cfg}, pool_{cfg.pool_bytes},
-      reassembly_{cfg.reassembly_datagrams, cfg.reassembly_timeout},
+      reassembly_{cfg.reassembly_datagrams, cfg.reassembly_timeout, cfg.reassembly_timeout6},
       recovery_blocks_{sizeof(tcp::recovery_state<CC>), alignof(tcp::recovery_state<CC>),
                        cfg.max_recovery_states != 0 ? cfg.max_recovery_states : cfg.max_connections},
       isn_{cfg.isn_secret ? *cfg.isn_secret : tcp::isn_generator::random_secret()}, cookies_{isn_.secret()}

@@ -9,6 +9,40 @@
 
 namespace tcpx {
 
+namespace detail {
+
+// Bytes [offset, offset + n) of an ICMP message whose first 8 bytes are `head` instead
+// of its own (the reply's type and checksum), for a fragment cut from it.
+inline void copy_piece(std::uint8_t* to, std::span<const std::uint8_t, 8> head, std::span<const std::uint8_t> message,
+                       std::size_t offset, std::size_t n) noexcept
+{
+    std::size_t from = offset;
+    if (from < head.size()) {
+        const std::size_t k = std::min(head.size() - from, n);
+        std::memcpy(to, head.data() + from, k);
+        to += k;
+        from += k;
+    }
+    std::memcpy(to, message.data() + from, offset + n - from);
+}
+
+// RFC 1624: an ICMP or ICMPv6 echo request's first 8 bytes made the reply's: the type
+// changed, the checksum updated for it (the rest of what the checksum covers, the IPv6
+// pseudo-header included, is the same sum with source and destination swapped).
+inline std::array<std::uint8_t, 8> echo_reply_head(std::span<const std::uint8_t> request, std::uint16_t checksum,
+                                                   std::uint8_t reply_type) noexcept
+{
+    std::array<std::uint8_t, 8> head{};
+    std::copy_n(request.begin(), head.size(), head.begin());
+    const auto old_word = static_cast<std::uint16_t>(head[0] << 8 | head[1]);
+    head[0] = reply_type;
+    const auto new_word = static_cast<std::uint16_t>(head[0] << 8 | head[1]);
+    boost::endian::store_big_u16(head.data() + 2, wire::checksum_update(checksum, old_word, new_word));
+    return head;
+}
+
+}  // namespace detail
+
 template <device Device, clock Clock, congestion_control CC>
 void stack<Device, Clock, CC>::on_fragment(const wire::ipv4_view& ip, instant now)
 {
@@ -66,7 +100,9 @@ template <device Device, clock Clock, congestion_control CC>
 void stack<Device, Clock, CC>::expire_fragments(instant now)
 {
     const std::size_t before = reassembly_.counters().timed_out;
-    reassembly_.expire(now, [this, now](const ip::fragment_key&, std::span<const std::uint8_t> first) {
+    reassembly_.expire(now, [this, now](const ip::fragment_key& key, std::span<const std::uint8_t> first) {
+        // RFC 8200 §4.5: the same for IPv6, with ICMPv6's time exceeded.
+        if (key.family == 6) return send_icmpv6_time_exceeded(first, now);
         // RFC 1122 §3.3.2: "if the fragment zero of the datagram is available", time
         // exceeded, code 1 (RFC 792), quoting it; rate-limited as every error we send.
         const wire::ipv4_view offending{first};
@@ -108,16 +144,7 @@ void stack<Device, Clock, CC>::send_fragmented_icmp(wire::ipv4_header ip, std::s
         const bool more = offset + n < message.size();
         wire::rewrite_fragment_fields(out.first(wire::ipv4_header::size),
                                       static_cast<std::uint16_t>(wire::ipv4_header::size + n), offset, more);
-        std::uint8_t* to = out.data() + wire::ipv4_header::size;
-        // The message's own first 8 bytes are `head` (the reply's type and checksum).
-        std::size_t from = offset;
-        if (from < head.size()) {
-            const std::size_t k = std::min(head.size() - from, n);
-            std::memcpy(to, head.data() + from, k);
-            to += k;
-            from += k;
-        }
-        std::memcpy(to, message.data() + from, offset + n - from);
+        detail::copy_piece(out.data() + wire::ipv4_header::size, head, message, offset, n);
         device_.transmit(wire::ipv4_header::size + n, now);
         ++counters_.packets_sent;
         ++counters_.fragments_sent;

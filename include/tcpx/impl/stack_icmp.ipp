@@ -59,13 +59,8 @@ template <device Device, clock Clock, congestion_control CC>
 void stack<Device, Clock, CC>::send_large_echo_reply(const wire::ipv4_view& ip, const wire::icmp_view& msg, instant now)
 {
     const std::span<const std::uint8_t> message = ip.payload();
-    std::array<std::uint8_t, wire::icmp_field::fixed_size> head{};
-    std::copy_n(message.begin(), head.size(), head.begin());
-    const auto old_word = static_cast<std::uint16_t>(head[wire::icmp_field::type] << 8 | head[wire::icmp_field::code]);
-    head[wire::icmp_field::type] = static_cast<std::uint8_t>(wire::icmp_type::echo_reply);
-    const auto new_word = static_cast<std::uint16_t>(head[wire::icmp_field::type] << 8 | head[wire::icmp_field::code]);
-    boost::endian::store_big_u16(head.data() + wire::icmp_field::checksum,
-                                 wire::checksum_update(msg.checksum(), old_word, new_word));
+    const auto head =
+        detail::echo_reply_head(message, msg.checksum(), static_cast<std::uint8_t>(wire::icmp_type::echo_reply));
     wire::ipv4_header reply;
     reply.source = cfg_.address;
     reply.destination = ip.source();

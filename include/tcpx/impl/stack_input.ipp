@@ -40,6 +40,8 @@ template <device Device, clock Clock, congestion_control CC>
 void stack<Device, Clock, CC>::on_packet(std::span<const std::uint8_t> packet, instant now, packet_info info)
 {
     ++counters_.packets_received;
+    // RFC 8200 §3: the version nibble tells the families apart (TUN carries no ethertype).
+    if (!packet.empty() && packet[0] >> 4 == 6) return on_ipv6(packet, now, false);
     // RFC 1122 §3.2.1: check the IPv4 header; a failure is dropped silently, and counted.
     const wire::ipv4_view ip{packet};
     if (const auto ec = ip.check(); ec) return drop(drop_reason_for(static_cast<errc>(ec.value())));

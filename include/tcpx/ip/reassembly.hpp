@@ -80,7 +80,13 @@ public:
     static constexpr std::size_t header_room = 512;
     static constexpr std::size_t unit = 8;  ///< fragment offsets count 8-byte units
 
-    reassembler(std::size_t max_datagrams, duration timeout) : slots_(max_datagrams), timeout_{timeout} {}
+    /// `timeout`: how long a datagram may take from its first fragment on; IPv6's may be
+    /// another (`timeout6`: RFC 8200 §4.5 says 60 s, RFC 1122 §3.3.2 leaves IPv4's to the host).
+    reassembler(std::size_t max_datagrams, duration timeout, duration timeout6)
+        : slots_(max_datagrams), timeout_{timeout}, timeout6_{timeout6}
+    {
+    }
+    reassembler(std::size_t max_datagrams, duration timeout) : reassembler(max_datagrams, timeout, timeout) {}
 
     /// Offers the fragment `data` at byte `offset` of the datagram `key` names; `header`
     /// (non-empty exactly for the first fragment, offset 0) is what goes in front.
@@ -173,7 +179,7 @@ public:
         release_complete();
         if (now < next_deadline_hint_) return;
         for (slot& s : slots_) {
-            if (!s.used || s.first_arrival + timeout_ > now) continue;
+            if (!s.used || s.expires > now) continue;
             ++counters_.timed_out;
             if (s.header_length != 0) {
                 const std::size_t in_order = count_leading_units(s) * unit;
@@ -202,7 +208,7 @@ private:
     struct slot {
         bool used = false;
         fragment_key key;
-        instant first_arrival{};
+        instant expires{};  // the first fragment's arrival and the family's timeout
         std::uint64_t age = 0;  // order of claiming: the oldest is evicted first
         std::size_t length = unknown_length;  // of the payload, once the last fragment came
         std::size_t received_bytes = 0;
@@ -216,7 +222,7 @@ private:
     {
         instant earliest = never;
         for (const slot& s : slots_)
-            if (s.used) earliest = std::min(earliest, s.first_arrival + timeout_);
+            if (s.used) earliest = std::min(earliest, s.expires);
         return earliest;
     }
 
@@ -247,9 +253,9 @@ private:
         if (!s.buffer) s.buffer = std::make_unique<std::uint8_t[]>(buffer_size);
         s.used = true;
         s.key = key;
-        s.first_arrival = now;
+        s.expires = now + (key.family == 6 ? timeout6_ : timeout_);
         s.age = ++ages_;
-        next_deadline_hint_ = std::min(next_deadline_hint_, now + timeout_);
+        next_deadline_hint_ = std::min(next_deadline_hint_, s.expires);
         return s;
     }
 
@@ -287,6 +293,7 @@ private:
 
     std::vector<slot> slots_;
     duration timeout_;
+    duration timeout6_;
     reassembly_counters counters_;
     slot* complete_ = nullptr;
     std::uint64_t ages_ = 0;

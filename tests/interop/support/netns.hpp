@@ -48,21 +48,29 @@ inline void bring_loopback_up()
     ::close(s);
 }
 
-/// Each interface gets its own name and network (10.77.N.0/24), so tests never see
-/// one another's leftovers: tcpx is .1, the kernel .2.
+/// Each interface gets its own name and networks (10.77.N.0/24 and fd00:77:N::/64), so
+/// tests never see one another's leftovers: tcpx is .1 and ::1, the kernel .2 and ::2.
 struct addresses {
     unsigned n;
     std::string name;
     tcpx::wire::ipv4_address tcpx_side;
     tcpx::wire::ipv4_address kernel_side;
+    tcpx::wire::ipv6_address tcpx_side6;
+    tcpx::wire::ipv6_address kernel_side6;
 
     static addresses next()
     {
         static std::atomic<unsigned> counter{0};
         const unsigned n = 1 + counter.fetch_add(1) % 250;
+        const auto net = static_cast<std::uint16_t>(n);
         return {n, "tcpxi" + std::to_string(n), tcpx::wire::ipv4_address{10, 77, static_cast<std::uint8_t>(n), 1},
-                tcpx::wire::ipv4_address{10, 77, static_cast<std::uint8_t>(n), 2}};
+                tcpx::wire::ipv4_address{10, 77, static_cast<std::uint8_t>(n), 2},
+                tcpx::wire::ipv6_address{0xfd00, 0x77, net, 0, 0, 0, 0, 1},
+                tcpx::wire::ipv6_address{0xfd00, 0x77, net, 0, 0, 0, 0, 2}};
     }
+    /// The kernel side's addresses, as tun_config takes them.
+    tcpx::devices::interface_address host() const { return {kernel_side, 24}; }
+    tcpx::devices::interface_address6 host6() const { return {kernel_side6, 64}; }
 };
 
 /// A TUN interface configured for the kernel side, with impairments of tcpx's own
@@ -78,17 +86,17 @@ struct tcpx_on_tun {
 
     explicit tcpx_on_tun(tcpx::devices::impairment_config impair = {}, std::size_t mtu = 1500,
                          tcpx::config cfg = {})
-        : tun{{.name = addr.name, .mtu = mtu, .host = tcpx::devices::interface_address{addr.kernel_side, 24}},
-              open_error},
+        : tun{{.name = addr.name, .mtu = mtu, .host = addr.host(), .host6 = addr.host6()}, open_error},
           dev{impair, tun},
-          rt{dev, with_address(cfg, addr.tcpx_side)}
+          rt{dev, with_address(cfg, addr)}
     {
         REQUIRE_MESSAGE(!open_error, "opening " << addr.name << ": " << open_error.message());
     }
 
-    static tcpx::config with_address(tcpx::config c, tcpx::wire::ipv4_address a)
+    static tcpx::config with_address(tcpx::config c, const addresses& a)
     {
-        c.address = a;
+        c.address = a.tcpx_side;
+        c.address6 = a.tcpx_side6;
         if (!c.isn_secret) c.isn_secret = std::array<std::uint64_t, 2>{1, 2};
         return c;
     }
@@ -103,10 +111,10 @@ struct tcpx_on_tun_direct {
     tcpx::blocking::runtime<tcpx::devices::tun&> rt;
 
     explicit tcpx_on_tun_direct(bool offload, std::size_t mtu = 1500, bool syn_queue = true)
-        : tun{{.name = addr.name, .mtu = mtu, .host = tcpx::devices::interface_address{addr.kernel_side, 24},
-               .offload = offload, .syn_queue = syn_queue},
+        : tun{{.name = addr.name, .mtu = mtu, .host = addr.host(), .host6 = addr.host6(), .offload = offload,
+               .syn_queue = syn_queue},
               open_error},
-          rt{tun, tcpx_on_tun::with_address({}, addr.tcpx_side)}
+          rt{tun, tcpx_on_tun::with_address({}, addr)}
     {
         REQUIRE_MESSAGE(!open_error, "opening " << addr.name << ": " << open_error.message());
     }
