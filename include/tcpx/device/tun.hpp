@@ -392,8 +392,9 @@ private:
     }
 
     /// The steering program: the queue for a packet the kernel hands the interface,
-    /// whose bytes start at the IPv4 header (TUN has no link header). 1 for a TCP
-    /// segment with SYN and not ACK that is not a fragment, else 0. A load beyond the
+    /// whose bytes start at the IP header (TUN has no link header). 1 for a TCP
+    /// segment with SYN and not ACK, over IPv4 not a fragment, over IPv6 right after
+    /// the fixed header; else 0. A load beyond the
     /// packet ends the program with 0. Returns the program's descriptor, or -1.
     static int load_syn_steering() noexcept
     {
@@ -412,7 +413,8 @@ private:
             op(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, 0),                 // r0 = version and IHL
             op(BPF_ALU64 | BPF_MOV | BPF_X, r7, r0, 0, 0),
             op(BPF_ALU64 | BPF_AND | BPF_K, r0, 0, 0, 0xf0),
-            op(BPF_JMP | BPF_JNE | BPF_K, r0, 0, 9, 0x40),            // not IPv4: queue 0
+            op(BPF_JMP | BPF_JEQ | BPF_K, r0, 0, 12, 0x60),           // IPv6: below
+            op(BPF_JMP | BPF_JNE | BPF_K, r0, 0, 9, 0x40),            // neither: queue 0
             op(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, 9),                 // r0 = protocol
             op(BPF_JMP | BPF_JNE | BPF_K, r0, 0, 7, IPPROTO_TCP),
             op(BPF_LD | BPF_ABS | BPF_H, 0, 0, 0, 6),                 // r0 = flags and fragment offset
@@ -421,10 +423,18 @@ private:
             op(BPF_ALU64 | BPF_LSH | BPF_K, r7, 0, 0, 2),             // r7 = IPv4 header length
             op(BPF_LD | BPF_IND | BPF_B, 0, r7, 0, 13),               // r0 = TCP flags
             op(BPF_ALU64 | BPF_AND | BPF_K, r0, 0, 0, 0x12),          // SYN | ACK
-            op(BPF_JMP | BPF_JEQ | BPF_K, r0, 0, 2, 0x02),            // SYN alone: queue 1
-            op(BPF_ALU64 | BPF_MOV | BPF_K, r0, 0, 0, 0),
+            op(BPF_JMP | BPF_JEQ | BPF_K, r0, 0, 8, 0x02),            // SYN alone: queue 1
+            op(BPF_ALU64 | BPF_MOV | BPF_K, r0, 0, 0, 0),             // queue 0
             op(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
-            op(BPF_ALU64 | BPF_MOV | BPF_K, r0, 0, 0, 1),
+            // IPv6 (RFC 8200 §3): TCP right after the fixed header (a SYN behind
+            // extension headers keeps to queue 0), its flags at 40 + 13.
+            op(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, 6),                 // r0 = next header
+            op(BPF_JMP | BPF_JNE | BPF_K, r0, 0, -4, IPPROTO_TCP),
+            op(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, 53),                // r0 = TCP flags
+            op(BPF_ALU64 | BPF_AND | BPF_K, r0, 0, 0, 0x12),
+            op(BPF_JMP | BPF_JEQ | BPF_K, r0, 0, 1, 0x02),            // SYN alone: queue 1
+            op(BPF_JMP | BPF_JA, 0, 0, -8, 0),                        // queue 0
+            op(BPF_ALU64 | BPF_MOV | BPF_K, r0, 0, 0, 1),             // queue 1
             op(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
         };
         static constexpr char license[] = "GPL";
