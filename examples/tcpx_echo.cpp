@@ -66,6 +66,7 @@ int main(int argc, char** argv)
     device dev{example::impairments(net), tun};
     tcpx::config cfg;
     cfg.address = net.addr;
+    cfg.address6 = net.addr6;
     cfg.prefix_length = net.host.prefix;  // its directed broadcast is no source (RFC 1122 §3.2.1.3)
     tcpx::blocking::runtime<device&> rt{dev, cfg};
 

@@ -4,6 +4,8 @@
 //   --tun NAME         interface to create or attach (default tcpx0)
 //   --addr A.B.C.D     the stack's own address (default 10.0.0.1)
 //   --host A.B.C.D/N   the kernel's side, configured on the interface (default 10.0.0.2/24)
+//   --addr6 ADDR --host6 ADDR/N
+//                      the same for IPv6 (none by default): ping -6 then reaches the stack
 //   --mtu N            interface MTU (default 1500)
 //   --loss P --delay MS --reorder P --seed N
 //                      tcpx's own seeded impairments, both directions (devices::impaired)
@@ -22,6 +24,7 @@
 #include <tcpx/device/tun.hpp>
 #include <tcpx/wakeup.hpp>
 #include <tcpx/wire/ipv4.hpp>
+#include <tcpx/wire/ipv6.hpp>
 
 namespace example {
 
@@ -29,6 +32,9 @@ inline constexpr const char* interface_usage =
     "  --tun NAME         TUN interface to create or attach (default tcpx0)\n"
     "  --addr A.B.C.D     the tcpx stack's own address (default 10.0.0.1)\n"
     "  --host A.B.C.D/N   the kernel's address on the interface, set by this program (default 10.0.0.2/24)\n"
+    "  --addr6 ADDR       the stack's own IPv6 address, e.g. fd00::1 (with --host6; none by default;\n"
+    "                     ping -6 is answered, TCP over IPv6 is not carried yet)\n"
+    "  --host6 ADDR/N     the kernel's IPv6 address on the interface, e.g. fd00::2/64\n"
     "  --mtu N            interface MTU, 576..65535 (default 1500)\n"
     "  --loss P           drop a fraction P of packets, each direction (tcpx's impairment, not netem)\n"
     "  --delay MS         add MS milliseconds of one-way delay, each direction\n"
@@ -40,6 +46,8 @@ struct interface_options {
     std::string tun = "tcpx0";
     tcpx::wire::ipv4_address addr{10, 0, 0, 1};
     tcpx::devices::interface_address host{tcpx::wire::ipv4_address{10, 0, 0, 2}, 24};
+    std::optional<tcpx::wire::ipv6_address> addr6;
+    std::optional<tcpx::devices::interface_address6> host6;
     std::size_t mtu = 1500;
     double loss = 0;
     double delay_ms = 0;
@@ -79,6 +87,16 @@ bool parse_interface_flag(const char* program, std::string_view flag, Value&& va
         if (!h) die(program, "--host takes A.B.C.D/PREFIX");
         o.host = *h;
     }
+    else if (flag == "--addr6") {
+        const auto a = tcpx::wire::ipv6_address::parse(value());
+        if (!a) die(program, "--addr6 takes an IPv6 address (fd00::1)");
+        o.addr6 = *a;
+    }
+    else if (flag == "--host6") {
+        const auto h = tcpx::devices::interface_address6::parse(value());
+        if (!h) die(program, "--host6 takes an IPv6 address and prefix (fd00::2/64)");
+        o.host6 = *h;
+    }
     else if (flag == "--mtu") o.mtu = static_cast<std::size_t>(number(program, value(), 576, 65535));
     else if (flag == "--loss") o.loss = number(program, value(), 0, 0.9);
     else if (flag == "--delay") o.delay_ms = number(program, value(), 0, 10000);
@@ -111,8 +129,11 @@ inline tcpx::devices::tun open_interface(const char* program, const interface_op
     if (!o.host.contains(o.addr) || o.host.address == o.addr || o.host.prefix > 30)
         die(program, "--addr " + o.addr.to_string() + " must lie inside --host " + o.host.address.to_string() + "/" +
                          std::to_string(o.host.prefix) + " and differ from it (prefix at most /30)");
+    if (o.addr6.has_value() != o.host6.has_value()) die(program, "--addr6 and --host6 go together");
+    if (o.addr6 && (*o.addr6 == o.host6->address || o.addr6->is_multicast() || o.addr6->is_unspecified()))
+        die(program, "--addr6 must be a unicast address other than --host6's");
     std::error_code ec;
-    tcpx::devices::tun dev{{.name = o.tun, .mtu = o.mtu, .host = o.host, .offload = o.offload}, ec};
+    tcpx::devices::tun dev{{.name = o.tun, .mtu = o.mtu, .host = o.host, .host6 = o.host6, .offload = o.offload}, ec};
     if (ec) die(program, "cannot open TUN interface " + o.tun + ": " + ec.message(), 1);
     return dev;
 }

@@ -198,6 +198,7 @@ int run_tun_on(const tun_options& o, tcpx::devices::tun& tun_dev, Device& dev)
     using perf_device = Device;
     config cfg;
     cfg.address = o.net.addr;
+    cfg.address6 = o.net.addr6;
     cfg.prefix_length = o.net.host.prefix;  // its directed broadcast is no source (RFC 1122 §3.2.1.3)
     cfg.send_buffer = cfg.receive_buffer = std::size_t{4} << 20;  // a window for 10 Gbit/s at 3 ms
     if (o.initial_window != 0) cfg.initial_window_segments = o.initial_window;

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -117,4 +118,54 @@ TEST_CASE("tcpx_perf_send_to_a_kernel_listener_reports_every_byte_acknowledged")
     CHECK(r.output.find("\"error\":\"\"") != std::string::npos);
     for (int i = 0; i < 200 && sink.received.load() < (4 << 20); ++i) ::usleep(10'000);
     CHECK(sink.received.load() == 4 << 20);
+}
+
+TEST_CASE("tcpx_perf_with_addr6_and_host6_answers_ping6_beside_ipv4")
+{
+    // --addr6/--host6 (every TUN example): the kernel side gets the IPv6 address, the
+    // stack answers ping -6, small and in fragments, while IPv4 works as before.
+    if (!have_perf()) return;
+    if (std::system("command -v ping >/dev/null 2>&1") != 0) {
+        MESSAGE("skipped: ping is not installed");
+        return;
+    }
+    run_result served;
+    std::thread server{[&] {
+        served = run("tun --tun tperf2 --addr 10.9.2.1 --host 10.9.2.2/24 --addr6 fd00:9:2::1 --host6 fd00:9:2::2/64 "
+                     "--listen 5996 --mode discard --count 1");
+    }};
+    std::string small;
+    std::string large;
+    for (int i = 0; i < 50; ++i) {  // until the interface is up and answering
+        FILE* p = ::popen("ping -6 -n -c 1 -W 1 fd00:9:2::1 2>&1", "r");
+        std::array<char, 512> buf{};
+        std::string out;
+        while (std::fgets(buf.data(), static_cast<int>(buf.size()), p) != nullptr) out += buf.data();
+        ::pclose(p);
+        if (out.find(" 0% packet loss") != std::string::npos) {
+            small = out;
+            break;
+        }
+        ::usleep(100'000);
+    }
+    if (FILE* p = ::popen("ping -6 -n -c 2 -i 0.2 -W 2 -s 3000 fd00:9:2::1 2>&1", "r")) {
+        std::array<char, 512> buf{};
+        while (std::fgets(buf.data(), static_cast<int>(buf.size()), p) != nullptr) large += buf.data();
+        ::pclose(p);
+    }
+    // An IPv4 connection ends the run (--count 1).
+    const int k = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(5996);
+    ::inet_pton(AF_INET, "10.9.2.1", &a.sin_addr);
+    const bool connected = ::connect(k, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    if (connected) CHECK(::write(k, "hello", 5) == 5);
+    ::close(k);
+    server.join();
+    CHECK_MESSAGE(small.find(" 0% packet loss") != std::string::npos, small);
+    CHECK_MESSAGE(large.find("3008 bytes from fd00:9:2::1") != std::string::npos, large);
+    CHECK(connected);
+    CAPTURE(served.output);
+    CHECK(served.status == 0);
 }
