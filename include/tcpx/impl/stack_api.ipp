@@ -19,7 +19,7 @@ stack<Device, Clock, CC>::stack(Device device, Clock clock, config cfg)
     // the 20-byte IPv4 and 20-byte TCP headers. Every IPv4 link carries 68 bytes (RFC
     // 791); a device that reports less (0: unknown) gets the default of 536.
     const std::size_t mtu = device_.mtu();
-    const std::size_t from_mtu = mtu >= 68 ? std::min<std::size_t>(mtu - 40, 0xffff) : 536;
+    const std::size_t from_mtu = mtu >= 68 ? std::min<std::size_t>(mtu - 40, 0xffff) : wire::default_mss;
     if (cfg_.mss == 0 || cfg_.mss > from_mtu) cfg_.mss = static_cast<std::uint16_t>(from_mtu);
     // RFC 7323 §2.3: no window exceeds 2^30 bytes (a shift of at most 14), and every
     // sequence comparison (RFC 1982 arithmetic, seq32.hpp) needs what one side holds

@@ -16,7 +16,7 @@ void stack<Device, Clock, CC>::send_syn_cookie(const wire::ipv4_view& ip, const 
     const tcp::syn_cookie_generator::tuple t{id.local_address.value, id.local_port, id.remote_address.value,
                                              id.remote_port};
     // RFC 9293 §3.7.1: a SYN without the MSS option means 536.
-    const std::uint8_t mss = tcp::syn_cookie_generator::mss_index(seg.header.options.mss.value_or(536));
+    const std::uint8_t mss = tcp::syn_cookie_generator::mss_index(seg.header.options.mss.value_or(wire::default_mss));
     const seq32 cookie = cookies_.make(t, seg.seq(), mss, now);
     auto opening = isn_.open(t.local_addr, t.local_port, t.remote_addr, t.remote_port, now);
     const auto& o = seg.header.options;

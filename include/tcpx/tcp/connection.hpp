@@ -40,6 +40,7 @@
 #include <tcpx/trace.hpp>
 #include <tcpx/wire/checksum.hpp>
 #include <tcpx/wire/seq32.hpp>
+#include <tcpx/wire/tcp_options.hpp>
 
 namespace tcpx::tcp {
 
@@ -352,7 +353,7 @@ public:
         seq32 wl2;                  ///< SND.WL2: SEG.ACK of the last window update
         seq32 max;                  ///< highest SND.NXT so far (BSD's snd_max): what is in flight
         std::uint32_t max_wnd = 0;  ///< largest SND.WND seen (RFC 5961 §5.2 MAX.SND.WND; SWS)
-        std::uint16_t mss = 536;    ///< effective send MSS (RFC 9293 §3.7.1, RFC 6691)
+        std::uint16_t mss = wire::default_mss;    ///< effective send MSS (RFC 9293 §3.7.1, RFC 6691)
         std::uint8_t scale = 0;     ///< Snd.Wind.Shift (RFC 7323 §2.3)
     };
     struct receive_sequence {
@@ -547,9 +548,9 @@ private:
     errc soft_error_{};           ///< RFC 1122 §4.2.3.9: reported if the connection times out
     connection_stats stats_;
     cc_trace* trace_ = nullptr;   ///< stack::set_trace; not owned
-    std::uint16_t peer_mss_ = 536;
+    std::uint16_t peer_mss_ = wire::default_mss;
     std::uint16_t path_mss_ = 0xffff;  ///< RFC 1191: the largest segment the path takes, from ICMP
-    std::uint16_t rcv_mss_ = 536;      ///< the peer's full-sized segment as seen (note_segment_size)
+    std::uint16_t rcv_mss_ = wire::default_mss;      ///< the peer's full-sized segment as seen (note_segment_size)
     std::uint16_t last_seg_size_ = 0;  ///< ... and the last smaller one, to follow it down
     bool may_fragment_ = false;        ///< the path reported an MTU below 576: DF is cleared (on_icmp_error)
     std::uint8_t duplicate_acks_ = 0;

@@ -42,6 +42,11 @@
 
 namespace tcpx::wire {
 
+/// RFC 9293 §3.7.1 (MUST-15): the send MSS to assume when the peer sends no MSS
+/// option, for IPv4 (576 bytes less 40 of headers); also the floor tcpx lowers a path's
+/// segments to and the smallest segment it counts as full-sized with PSH.
+inline constexpr std::uint16_t default_mss = 536;
+
 /// Option kinds and lengths tcpx understands; every other kind is skipped by its length.
 namespace tcp_option {
 inline constexpr std::uint8_t eol = 0;             // RFC 9293 §3.2

@@ -668,7 +668,7 @@ void connection<CC>::note_segment_size(std::size_t text, const segment& seg, con
     const auto& o = seg.header.options;
     const std::size_t timestamps = o.timestamp ? wire::tcp_option::timestamp_aligned : 0;
     const std::size_t size = text + o.wire_size() - std::min(o.wire_size(), timestamps);
-    if (size < 536 && (size < 88 || wire::has(seg.header.flags, tcp_flags::psh))) return;
+    if (size < wire::default_mss && (size < 88 || wire::has(seg.header.flags, tcp_flags::psh))) return;
     if (size == last_seg_size_) rcv_mss_ = static_cast<std::uint16_t>(size);
     last_seg_size_ = static_cast<std::uint16_t>(std::min<std::size_t>(size, 0xffff));
 }
@@ -737,12 +737,12 @@ void connection<CC>::learn_options(const segment& syn, context& ctx) noexcept
 {
     const auto& o = syn.header.options;
     // RFC 9293 §3.7.1 (MUST-15): without the option, assume 536 (IPv4).
-    peer_mss_ = o.mss ? std::max<std::uint16_t>(*o.mss, 64) : 536;
+    peer_mss_ = o.mss ? std::max<std::uint16_t>(*o.mss, 64) : wire::default_mss;
     // RFC 1191 §6.4: a path MTU learned from ICMP before the SYN-ACK still caps it.
     snd_.mss = std::min({peer_mss_, announced_mss(ctx.cfg), path_mss_});
     // The first guess at the peer's full segment (note_segment_size), as Linux's
     // tcp_initialize_rcv_mss: no more than either MSS or 536, no less than 88.
-    rcv_mss_ = std::max<std::uint16_t>(std::min<std::uint16_t>({snd_.mss, 536}), 88);
+    rcv_mss_ = std::max<std::uint16_t>(std::min<std::uint16_t>({snd_.mss, wire::default_mss}), 88);
     // RFC 2018 §2: SACK blocks may be sent only if both SYNs carried SACK-permitted
     // (ours does whenever cfg.sack is on; a SYN,ACK answers with it only then).
     sack_ok_ = ctx.cfg.sack && o.sack_permitted;

@@ -32,7 +32,7 @@ template <congestion_control CC>
 std::uint16_t connection<CC>::announced_mss(const config& cfg) const noexcept
 {
     // The stack resolves cfg.mss from the device MTU before any connection exists.
-    return cfg.mss != 0 ? cfg.mss : 536;
+    return cfg.mss != 0 ? cfg.mss : wire::default_mss;
 }
 
 // RFC 9293 §3.5: the SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED), first sent or again.

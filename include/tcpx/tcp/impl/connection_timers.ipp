@@ -44,7 +44,7 @@ void connection<CC>::on_timer(context& ctx) noexcept
 template <congestion_control CC>
 void connection<CC>::shrink_for_black_hole(const context& ctx) noexcept
 {
-    constexpr std::uint16_t floor = 536;
+    constexpr std::uint16_t floor = wire::default_mss;
     const std::uint16_t base = std::max(ctx.cfg.black_hole_base_mss, floor);
     const std::uint16_t target =
         snd_.mss > base ? base : std::max<std::uint16_t>(static_cast<std::uint16_t>(snd_.mss / 2), floor);
