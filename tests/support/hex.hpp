@@ -32,4 +32,11 @@ inline std::vector<std::uint8_t> from_hex(std::string_view text)
     return out;
 }
 
+/// a followed by b: a packet put together from its parts.
+inline std::vector<std::uint8_t> concat(std::vector<std::uint8_t> a, const std::vector<std::uint8_t>& b)
+{
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
 }  // namespace tcpx_test

@@ -31,13 +31,8 @@ namespace {
 
 using bytes = std::vector<std::uint8_t>;
 
+using tcpx_test::concat;
 using tcpx_test::from_hex;
-
-bytes concat(bytes a, const bytes& b)
-{
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
 
 // Sums packet[0, length) with its checksum field (at `field`) zeroed, and stores the
 // result there: an IPv4 header (RFC 791 §3.1) or an ICMP message (RFC 792) alike.

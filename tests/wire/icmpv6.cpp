@@ -31,13 +31,8 @@ namespace {
 
 using bytes = std::vector<std::uint8_t>;
 
+using tcpx_test::concat;
 using tcpx_test::from_hex;
-
-bytes concat(bytes a, const bytes& b)
-{
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
 
 constexpr ipv6_address us{0xfd00, 0, 0, 0, 0, 0, 0, 1};  // fd00::1
 constexpr ipv6_address peer{0xfd00, 0, 0, 0, 0, 0, 0, 2};

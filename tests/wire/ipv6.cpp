@@ -35,13 +35,8 @@ namespace {
 
 using bytes = std::vector<std::uint8_t>;
 
+using tcpx_test::concat;
 using tcpx_test::from_hex;
-
-bytes concat(bytes a, const bytes& b)
-{
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
 
 constexpr ipv6_address doc_one{0x2001, 0xdb8, 0, 0, 0, 0, 0, 1};  // 2001:db8::1, RFC 3849
 constexpr ipv6_address doc_two{0x2001, 0xdb8, 0, 0, 0, 0, 0, 2};

@@ -24,13 +24,8 @@ namespace {
 
 using bytes = std::vector<std::uint8_t>;
 
+using tcpx_test::concat;
 using tcpx_test::from_hex;
-
-bytes concat(bytes a, const bytes& b)
-{
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
 
 const ipv4_address client{10, 0, 0, 1};
 const ipv4_address server{10, 0, 0, 2};
